@@ -1,0 +1,52 @@
+"""Shared fixtures.
+
+The review's text lives outside the package, in ``../shared/seed`` beside the
+repository (or wherever ``MTORSIM_REVIEW`` points).  Tests that read it are
+marked ``review`` and skip cleanly when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from mtorsim.knowledge import KnowledgeBase, load_knowledge_base
+
+REPO = Path(__file__).resolve().parents[1]
+REVIEW_NAME = "000_2d8e5787ff825cd1.txt"
+
+
+def review_path() -> Path | None:
+    env = os.environ.get("MTORSIM_REVIEW")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "seed" / REVIEW_NAME)
+    for c in candidates:
+        if c.is_file():
+            return c
+    return None
+
+
+def collapse(text: str) -> str:
+    """Collapse runs of whitespace to one space (the review wraps lines arbitrarily)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="session")
+def review_text() -> str:
+    path = review_path()
+    if path is None:
+        pytest.skip("the review text (../shared/seed) is not available")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def review_flat(review_text: str) -> str:
+    return collapse(review_text)

@@ -1,0 +1,92 @@
+"""The command line, through click's test runner: JSON parsed back, tables, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mtorsim.cli import main
+from mtorsim.knowledge import KnowledgeBase, find_trials
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    res = CliRunner().invoke(main, list(args))
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_agents_json_roundtrip(kb: KnowledgeBase) -> None:
+    code, out, _ = run("agents", "--class", "rapalog", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["count"] == 4
+    assert {a["id"] for a in doc["agents"]} == {"sirolimus", "temsirolimus", "everolimus",
+                                                "ridaforolimus"}
+    eve = next(a for a in doc["agents"] if a["id"] == "everolimus")
+    assert eve["targets"][0]["node"] == "MTORC1"
+    assert eve["half_life_h"] == [30, 30]
+
+
+def test_agent_by_synonym_detail() -> None:
+    code, out, _ = run("agents", "AP23573")
+    assert code == 0 and "ridaforolimus" in out and "49" in out
+
+
+def test_trials_json_matches_api(kb: KnowledgeBase) -> None:
+    code, out, _ = run("trials", "--drug", "everolimus", "--receptor", "HER2+", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    api = find_trials(kb, drugs=["everolimus"], receptor="HER2+")
+    assert doc["count"] == len(api) and [t["id"] for t in doc["trials"]] == [t.id for t in api]
+    assert all("everolimus" in t["agents"] for t in doc["trials"])
+
+
+def test_trials_table_and_csv(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "t.csv"
+    code, out, _ = run("trials", "--table", "7", "--csv", str(path))
+    assert code == 0 and "NCT00699491" in out and "4 trials" in out
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 4 and rows[3]["nct"] == "NCT0111825"
+
+
+def test_outcomes_json(kb: KnowledgeBase) -> None:
+    code, out, _ = run("outcomes", "--trial", "TAMRAD", "--endpoint", "CBR", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    vals = sorted(o["value"] for o in doc["outcomes"])
+    assert vals == [42.1, 61.1]
+    code, out, _ = run("outcomes", "--trial", "bolero-2")
+    assert code == 0 and "0.45" in out
+
+
+def test_unknown_drug_is_a_clear_error() -> None:
+    code, out, err = run("trials", "--drug", "everolimsu")
+    assert code == 2
+    assert "unknown agent 'everolimsu'" in err and "everolimus" in err
+    assert "Traceback" not in err + out
+
+
+def test_lint_json_and_exit_codes() -> None:
+    code, out, _ = run("lint", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["n_errors"] == 0 and doc["n_warnings"] >= 3
+    assert "nct-format" in doc["checks_run"]
+    code, _, _ = run("lint", "--strict")
+    assert code == 1
+
+
+def test_lint_on_malformed_folder(tmp_path: Path) -> None:
+    code, _, err = run("lint", str(tmp_path))
+    assert code == 2 and "references.yaml" in err
+
+
+def test_schema_export(tmp_path: Path) -> None:
+    code, _, _ = run("schema", "--out", str(tmp_path))
+    assert code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["agents.schema.json", "claims.schema.json", "outcomes.schema.json",
+                            "references.schema.json", "trials.schema.json"])
+    assert json.loads((tmp_path / "trials.schema.json").read_text())["title"] == "TrialsFile"
