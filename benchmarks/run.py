@@ -25,15 +25,20 @@ def main() -> None:
     folder = base.default_data_dir()
     figures = {
         "knowledge base: load and validate all files (s)": best_of(
-            lambda: base.load_knowledge_base(folder)),
+            lambda: base.load_knowledge_base(folder)
+        ),
     }
     kb = base.load_knowledge_base(folder)
     figures["knowledge base: lint, all checks (s)"] = best_of(lambda: lint(kb))
     figures["query: HER2+ trials with trastuzumab + mTOR inhibitor (ms)"] = 1e3 * best_of(
-        lambda: find_trials(kb, drugs=["trastuzumab"], classes=["mtor_inhibitor"],
-                            receptor="HER2+"), 20)
+        lambda: find_trials(
+            kb, drugs=["trastuzumab"], classes=["mtor_inhibitor"], receptor="HER2+"
+        ),
+        20,
+    )
     figures["query: BOLERO-2 PFS outcomes (ms)"] = 1e3 * best_of(
-        lambda: find_outcomes(kb, trial="BOLERO-2", endpoint="PFS"), 20)
+        lambda: find_outcomes(kb, trial="BOLERO-2", endpoint="PFS"), 20
+    )
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")

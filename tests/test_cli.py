@@ -22,8 +22,12 @@ def test_agents_json_roundtrip(kb: KnowledgeBase) -> None:
     assert code == 0
     doc = json.loads(out)
     assert doc["count"] == 4
-    assert {a["id"] for a in doc["agents"]} == {"sirolimus", "temsirolimus", "everolimus",
-                                                "ridaforolimus"}
+    assert {a["id"] for a in doc["agents"]} == {
+        "sirolimus",
+        "temsirolimus",
+        "everolimus",
+        "ridaforolimus",
+    }
     eve = next(a for a in doc["agents"] if a["id"] == "everolimus")
     assert eve["targets"][0]["node"] == "MTORC1"
     assert eve["half_life_h"] == [30, 30]
@@ -87,6 +91,13 @@ def test_schema_export(tmp_path: Path) -> None:
     code, _, _ = run("schema", "--out", str(tmp_path))
     assert code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["agents.schema.json", "claims.schema.json", "outcomes.schema.json",
-                            "references.schema.json", "trials.schema.json"])
+    assert names == sorted(
+        [
+            "agents.schema.json",
+            "claims.schema.json",
+            "outcomes.schema.json",
+            "references.schema.json",
+            "trials.schema.json",
+        ]
+    )
     assert json.loads((tmp_path / "trials.schema.json").read_text())["title"] == "TrialsFile"

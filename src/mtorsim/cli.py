@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mtorsim import __version__
@@ -45,7 +46,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r))
+        table.add_row(*("" if v is None else escape(str(v)) for v in r))
     _console().print(table)
 
 
@@ -318,7 +319,7 @@ def _result_text(r: dict[str, Any]) -> str:
     if r["value"] is None:
         return str(r["finding"])
     q = "" if r["value_qualifier"] == "=" else f"{r['value_qualifier']} "
-    unit = r["unit"] or ""
+    unit = "" if r["unit"] in (None, "ratio") else r["unit"]
     sep = "" if unit == "%" else " "
     return f"{q}{r['value']:g}{sep}{unit}".strip()
 

@@ -9,23 +9,68 @@ from mtorsim.knowledge import KnowledgeBase, find_agents
 
 # Every agent issue 2 names, plus the SERMs of ref 67 (raloxifene, ERA-923).
 REQUIRED = [
-    "sirolimus", "temsirolimus", "everolimus", "ridaforolimus", "pp242", "bn107", "pi-103",
-    "ly294002", "nvp-bez235", "sf1126", "xl765", "bgt226", "xl147", "trastuzumab", "lapatinib",
-    "neratinib", "cixutumumab", "dalotuzumab", "bevacizumab", "mek-inhibitor", "exemestane",
-    "letrozole", "anastrozole", "tamoxifen", "raloxifene", "era-923", "fulvestrant",
-    "paclitaxel", "nab-paclitaxel", "docetaxel", "vinorelbine", "carboplatin", "cisplatin",
-    "capecitabine", "epirubicin", "cyclophosphamide", "5-fluorouracil", "sunitinib", "sorafenib",
+    "sirolimus",
+    "temsirolimus",
+    "everolimus",
+    "ridaforolimus",
+    "pp242",
+    "bn107",
+    "pi-103",
+    "ly294002",
+    "nvp-bez235",
+    "sf1126",
+    "xl765",
+    "bgt226",
+    "xl147",
+    "trastuzumab",
+    "lapatinib",
+    "neratinib",
+    "cixutumumab",
+    "dalotuzumab",
+    "bevacizumab",
+    "mek-inhibitor",
+    "exemestane",
+    "letrozole",
+    "anastrozole",
+    "tamoxifen",
+    "raloxifene",
+    "era-923",
+    "fulvestrant",
+    "paclitaxel",
+    "nab-paclitaxel",
+    "docetaxel",
+    "vinorelbine",
+    "carboplatin",
+    "cisplatin",
+    "capecitabine",
+    "epirubicin",
+    "cyclophosphamide",
+    "5-fluorouracil",
+    "sunitinib",
+    "sorafenib",
 ]
 
 # synonym or code as the review prints it -> agent id
 SYNONYMS = {
-    "Rapamycin": "sirolimus", "RAPAMUNE": "sirolimus", "CCI-779": "temsirolimus",
-    "CCI779": "temsirolimus", "rad001": "everolimus", "RAD-001": "everolimus",
-    "deforolimus": "ridaforolimus", "AP23573": "ridaforolimus", "MK-8669": "ridaforolimus",
-    "GW572016": "lapatinib", "HKI-272": "neratinib", "IMC-A12": "cixutumumab",
-    "MK-0646": "dalotuzumab", "BEZ235": "nvp-bez235", "NVP-BEZ235": "nvp-bez235",
-    "Abraxane": "nab-paclitaxel", "albumin-bound paclitaxel": "nab-paclitaxel",
-    "5-FU": "5-fluorouracil", "vinorelbine ditartrate": "vinorelbine",
+    "Rapamycin": "sirolimus",
+    "RAPAMUNE": "sirolimus",
+    "CCI-779": "temsirolimus",
+    "CCI779": "temsirolimus",
+    "rad001": "everolimus",
+    "RAD-001": "everolimus",
+    "deforolimus": "ridaforolimus",
+    "AP23573": "ridaforolimus",
+    "MK-8669": "ridaforolimus",
+    "GW572016": "lapatinib",
+    "HKI-272": "neratinib",
+    "IMC-A12": "cixutumumab",
+    "MK-0646": "dalotuzumab",
+    "BEZ235": "nvp-bez235",
+    "NVP-BEZ235": "nvp-bez235",
+    "Abraxane": "nab-paclitaxel",
+    "albumin-bound paclitaxel": "nab-paclitaxel",
+    "5-FU": "5-fluorouracil",
+    "vinorelbine ditartrate": "vinorelbine",
 }
 
 
@@ -68,8 +113,13 @@ def test_approvals_and_half_lives(kb: KnowledgeBase) -> None:
     """Approval years and half-lives the review gives (Table 1; refs 42, 46, 47)."""
     assert [p.year for p in kb.agent("sirolimus").approvals] == [1999]
     assert [p.year for p in kb.agent("temsirolimus").approvals] == [2007]
-    assert sorted(p.year for p in kb.agent("everolimus").approvals) == [2009, 2010, 2011, 2012,
-                                                                         2012]
+    assert sorted(p.year for p in kb.agent("everolimus").approvals) == [
+        2009,
+        2010,
+        2011,
+        2012,
+        2012,
+    ]
     eve = kb.agent("everolimus").half_life
     assert eve is not None and eve.low_h == 30
     tem = kb.agent("temsirolimus").half_life
@@ -95,7 +145,11 @@ def test_class_toxicities(kb: KnowledgeBase) -> None:
 
 def test_find_agents_filters(kb: KnowledgeBase) -> None:
     assert {a.id for a in find_agents(kb, drug_class="rapalog")} == {
-        "sirolimus", "temsirolimus", "everolimus", "ridaforolimus"}
+        "sirolimus",
+        "temsirolimus",
+        "everolimus",
+        "ridaforolimus",
+    }
     mtor = {a.id for a in find_agents(kb, drug_class="mTOR inhibitor")}
     assert {"pp242", "nvp-bez235", "everolimus"} <= mtor and "xl147" not in mtor
     her2 = {a.id for a in find_agents(kb, target="HER2")}

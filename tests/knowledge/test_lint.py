@@ -74,8 +74,9 @@ def _edit(path: Path, fn) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_unresolvable_drug_is_an_error(data_copy: Path) -> None:
-    _edit(data_copy / "trials.yaml",
-          lambda d: d["trials"][0]["drugs_as_printed"].append("Everolimis"))
+    _edit(
+        data_copy / "trials.yaml", lambda d: d["trials"][0]["drugs_as_printed"].append("Everolimis")
+    )
     report = lint(load_knowledge_base(data_copy))
     (issue,) = report.by_check("drug-resolves")
     assert issue.severity.value == "error" and "Everolimis" in issue.message
@@ -87,9 +88,13 @@ def test_unacknowledged_bad_nct_is_an_error(data_copy: Path) -> None:
     def corrupt(d: dict) -> None:  # type: ignore[type-arg]
         row = next(t for t in d["trials"] if t.get("nct") == "NCT00863655")
         row["nct"] = "NCT0863655"
+
     _edit(data_copy / "trials.yaml", corrupt)
-    issues = [i for i in lint(load_knowledge_base(data_copy)).by_check("nct-format")
-              if "NCT0863655" in i.message]
+    issues = [
+        i
+        for i in lint(load_knowledge_base(data_copy)).by_check("nct-format")
+        if "NCT0863655" in i.message
+    ]
     assert issues and issues[0].severity.value == "error"
 
 
@@ -98,6 +103,7 @@ def test_value_outside_ci_and_bad_link(data_copy: Path) -> None:
         hr = next(o for o in d["outcomes"] if o.get("ci_low") is not None)
         hr["value"] = hr["ci_high"] + 1
         d["outcomes"][0]["arm"] = "no-such-arm"
+
     _edit(data_copy / "outcomes.yaml", corrupt)
     report = lint(load_knowledge_base(data_copy))
     assert report.by_check("ci-contains-value")
@@ -106,9 +112,13 @@ def test_value_outside_ci_and_bad_link(data_copy: Path) -> None:
 
 def test_rate_not_a_whole_number_of_patients(data_copy: Path) -> None:
     def corrupt(d: dict) -> None:  # type: ignore[type-arg]
-        cbr = next(o for o in d["outcomes"] if o["trial"] == "tamrad" and o["endpoint"] == "CBR"
-                   and o.get("arm") == "tam-eve")
+        cbr = next(
+            o
+            for o in d["outcomes"]
+            if o["trial"] == "tamrad" and o["endpoint"] == "CBR" and o.get("arm") == "tam-eve"
+        )
         cbr["value"] = 62.0  # 62% of 54 is 33.48 patients
         cbr["ci_high"] = 75.0
+
     _edit(data_copy / "outcomes.yaml", corrupt)
     assert lint(load_knowledge_base(data_copy)).by_check("rate-matches-n")

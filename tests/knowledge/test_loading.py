@@ -69,7 +69,8 @@ def test_shipped_schemas_match_models() -> None:
     for name, schema in json_schemas().items():
         shipped = json.loads((folder / name).read_text())
         assert shipped == json.loads(json.dumps(schema, sort_keys=True)), (
-            f"{name} is stale: run `mtorsim schema --out src/mtorsim/knowledge/schemas`")
+            f"{name} is stale: run `mtorsim schema --out src/mtorsim/knowledge/schemas`"
+        )
 
 
 @pytest.mark.parametrize("fname", list(DOCUMENTS))

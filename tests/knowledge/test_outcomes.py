@@ -54,25 +54,45 @@ HAND: list[tuple[str, str, str, str | None, str | None, float, tuple[float, floa
 ]
 
 # BOLERO-2 grade 3/4 adverse events, % (everolimus + exemestane, placebo + exemestane), ref 72
-BOLERO2_AE = {"stomatitis": (8, 1), "anemia": (6, 1), "dyspnea": (4, 1),
-              "hyperglycemia": (4, 1), "fatigue": (4, 1), "pneumonitis": (3, 0)}
+BOLERO2_AE = {
+    "stomatitis": (8, 1),
+    "anemia": (6, 1),
+    "dyspnea": (4, 1),
+    "hyperglycemia": (4, 1),
+    "fatigue": (4, 1),
+    "pneumonitis": (3, 0),
+}
 # TAMRAD any-grade adverse events, % (tamoxifen + everolimus, tamoxifen), ref 77
-TAMRAD_AE = {"fatigue": (72, 53), "stomatitis": (56, 7), "rash": (44, 7), "anorexia": (43, 18),
-             "diarrhea": (39, 11), "hemoglobin": (69, 35), "lymphocyte": (48, 21),
-             "leukocyte": (54, 18)}
+TAMRAD_AE = {
+    "fatigue": (72, 53),
+    "stomatitis": (56, 7),
+    "rash": (44, 7),
+    "anorexia": (43, 18),
+    "diarrhea": (39, 11),
+    "hemoglobin": (69, 35),
+    "lymphocyte": (48, 21),
+    "leukocyte": (54, 18),
+}
 # best overall response counts (trial, arm): {category: count}, refs 52, 53, 78
-COUNTS = {("ph1-eve-cis-pac", "eve-cis-pac"): {"CR": 1, "PR": 2, "SD": 7, "PD": 3},
-          ("ph1-eve-cape", "eve-cape"): {"PR": 2, "SD": 7},
-          ("nct00570921", "ful-eve"): {"PR": 1, "SD": 7}}
+COUNTS = {
+    ("ph1-eve-cis-pac", "eve-cis-pac"): {"CR": 1, "PR": 2, "SD": 7, "PD": 3},
+    ("ph1-eve-cape", "eve-cape"): {"PR": 2, "SD": 7},
+    ("nct00570921", "ful-eve"): {"PR": 1, "SD": 7},
+}
 
 
 @pytest.mark.parametrize("row", HAND, ids=lambda r: f"{r[0]}-{r[1]}-{r[3]}-{r[5]}")
 def test_hand_transcribed_value_present(kb: KnowledgeBase, row: tuple) -> None:  # type: ignore[type-arg]
     trial, endpoint, statistic, arm, comparator, value, ci = row
     hits = [
-        o for o in kb.outcomes
-        if o.trial == trial and o.endpoint.value == endpoint and o.statistic.value == statistic
-        and o.arm == arm and o.comparator == comparator and o.value == pytest.approx(value)
+        o
+        for o in kb.outcomes
+        if o.trial == trial
+        and o.endpoint.value == endpoint
+        and o.statistic.value == statistic
+        and o.arm == arm
+        and o.comparator == comparator
+        and o.value == pytest.approx(value)
     ]
     assert hits, f"no record for {row}"
     if ci is not None:
@@ -80,10 +100,14 @@ def test_hand_transcribed_value_present(kb: KnowledgeBase, row: tuple) -> None: 
 
 
 @pytest.mark.parametrize(("term", "values"), sorted(BOLERO2_AE.items()))
-def test_bolero2_grade34_adverse_events(kb: KnowledgeBase, term: str,
-                                        values: tuple[int, int]) -> None:
-    recs = {o.arm: o for o in find_outcomes(kb, trial="BOLERO-2", endpoint="adverse event")
-            if o.ae_term and term in o.ae_term.lower()}
+def test_bolero2_grade34_adverse_events(
+    kb: KnowledgeBase, term: str, values: tuple[int, int]
+) -> None:
+    recs = {
+        o.arm: o
+        for o in find_outcomes(kb, trial="BOLERO-2", endpoint="adverse event")
+        if o.ae_term and term in o.ae_term.lower()
+    }
     assert recs["eve-exe"].value == values[0] and recs["pbo-exe"].value == values[1]
     assert recs["eve-exe"].ae_grade == "3-4"
     if term in ("anemia", "hyperglycemia"):  # printed "< 1%"
@@ -92,31 +116,50 @@ def test_bolero2_grade34_adverse_events(kb: KnowledgeBase, term: str,
 
 @pytest.mark.parametrize(("term", "values"), sorted(TAMRAD_AE.items()))
 def test_tamrad_adverse_events(kb: KnowledgeBase, term: str, values: tuple[int, int]) -> None:
-    recs = {o.arm: o for o in find_outcomes(kb, trial="TAMRAD", endpoint="adverse event")
-            if o.ae_term and term in o.ae_term.lower()}
+    recs = {
+        o.arm: o
+        for o in find_outcomes(kb, trial="TAMRAD", endpoint="adverse event")
+        if o.ae_term and term in o.ae_term.lower()
+    }
     assert (recs["tam-eve"].value, recs["tam"].value) == values
 
 
 def test_best_response_counts(kb: KnowledgeBase) -> None:
     for (trial, arm), cats in COUNTS.items():
-        got = {o.category.value: o.value for o in kb.outcomes_of(trial)
-               if o.endpoint.value == "best overall response" and o.arm == arm and o.category}
+        got = {
+            o.category.value: o.value
+            for o in kb.outcomes_of(trial)
+            if o.endpoint.value == "best overall response" and o.arm == arm and o.category
+        }
         assert got == cats
 
 
 def test_qualitative_results_recorded(kb: KnowledgeBase) -> None:
     """Results the review reports without numbers are still records."""
-    for trial in ["geparquinto", "ph3-tem-let", "geparquattro", "succeed", "ph1-eve-let",
-                  "carracedo-2008-biopsies"]:
+    for trial in [
+        "geparquinto",
+        "ph3-tem-let",
+        "geparquattro",
+        "succeed",
+        "ph1-eve-let",
+        "carracedo-2008-biopsies",
+    ]:
         assert any(o.statistic.value == "qualitative" for o in kb.outcomes_of(trial)), trial
 
 
 def test_p_values(kb: KnowledgeBase) -> None:
-    ps = {(o.trial, o.endpoint.value, o.p_qualifier, o.p_value) for o in kb.outcomes
-          if o.p_value is not None}
-    for expected in [("bolero-2", "PFS", "<", 0.001), ("tamrad", "CBR", "=", 0.045),
-                     ("tamrad", "TTP", "=", 0.002), ("tamrad", "OS", "=", 0.007),
-                     ("nct00107016", "clinical response", "=", 0.06)]:
+    ps = {
+        (o.trial, o.endpoint.value, o.p_qualifier, o.p_value)
+        for o in kb.outcomes
+        if o.p_value is not None
+    }
+    for expected in [
+        ("bolero-2", "PFS", "<", 0.001),
+        ("tamrad", "CBR", "=", 0.045),
+        ("tamrad", "TTP", "=", 0.002),
+        ("tamrad", "OS", "=", 0.007),
+        ("nct00107016", "clinical response", "=", 0.06),
+    ]:
         assert expected in ps
 
 

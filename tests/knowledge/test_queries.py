@@ -15,10 +15,25 @@ def test_her2_trials_combining_mtor_inhibitor_with_trastuzumab(kb: KnowledgeBase
     the lapatinib row (7), GeparQuinto (Table 3), and the sirolimus and ridaforolimus
     rows of Table 6 (2).
     """
-    got = {t.nct for t in find_trials(kb, drugs=["trastuzumab"], classes=["mtor_inhibitor"],
-                                      receptor="HER2+") if t.table}
-    assert got == {"NCT00458237", "NCT00317720", "NCT00674414", "NCT00426556", "NCT01163929",
-                   "NCT00876395", "NCT01007942", "NCT00567554", "NCT00411788", "NCT00736970"}
+    got = {
+        t.nct
+        for t in find_trials(
+            kb, drugs=["trastuzumab"], classes=["mtor_inhibitor"], receptor="HER2+"
+        )
+        if t.table
+    }
+    assert got == {
+        "NCT00458237",
+        "NCT00317720",
+        "NCT00674414",
+        "NCT00426556",
+        "NCT01163929",
+        "NCT00876395",
+        "NCT01007942",
+        "NCT00567554",
+        "NCT00411788",
+        "NCT00736970",
+    }
 
 
 def test_everolimus_trials_by_table(kb: KnowledgeBase) -> None:

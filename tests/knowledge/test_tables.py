@@ -25,13 +25,29 @@ TABLES: dict[int, list[tuple[str, str, int, list[str]]]] = {
     ],
     3: [
         ("NCT01272141", "2", 43, ["Everolimus", "Lapatinib"]),
-        ("NCT00499603", "2", 50,
-         ["Everolimus", "Paclitaxel", "5-Fluorouracil", "Epirubicin", "Cyclophosphamide"]),
+        (
+            "NCT00499603",
+            "2",
+            50,
+            ["Everolimus", "Paclitaxel", "5-Fluorouracil", "Epirubicin", "Cyclophosphamide"],
+        ),
         ("NCT01031446", "1/2", 55, ["Everolimus", "Cisplatin", "Paclitaxel"]),
         ("NCT00915603", "2", 110, ["Everolimus", "Paclitaxel", "Bevacizumab"]),
-        ("NCT00567554", "3", 2547,
-         ["Everolimus", "Epirubicin", "Cyclophosphamide", "Docetaxel", "Bevacizumab",
-          "Paclitaxel", "Trastuzumab", "Lapatinib"]),
+        (
+            "NCT00567554",
+            "3",
+            2547,
+            [
+                "Everolimus",
+                "Epirubicin",
+                "Cyclophosphamide",
+                "Docetaxel",
+                "Bevacizumab",
+                "Paclitaxel",
+                "Trastuzumab",
+                "Lapatinib",
+            ],
+        ),
         ("NCT00930930", "2", 102, ["Everolimus", "Cisplatin", "Paclitaxel", "Placebo"]),
         ("NCT00934895", "1/2", 72, ["Everolimus", "Albumin-bound Paclitaxel"]),
     ],
@@ -83,9 +99,14 @@ def test_row_fields(
 
 
 def test_every_table_drug_resolves_to_the_right_agent(kb: KnowledgeBase) -> None:
-    expected = {"RAD001": "everolimus", "Cixutumumab (IMC-A12)": "cixutumumab",
-                "Neratinib (HKI-272)": "neratinib", "Albumin-bound Paclitaxel": "nab-paclitaxel",
-                "5-Fluorouracil": "5-fluorouracil", "XL765": "xl765"}
+    expected = {
+        "RAD001": "everolimus",
+        "Cixutumumab (IMC-A12)": "cixutumumab",
+        "Neratinib (HKI-272)": "neratinib",
+        "Albumin-bound Paclitaxel": "nab-paclitaxel",
+        "5-Fluorouracil": "5-fluorouracil",
+        "XL765": "xl765",
+    }
     for printed, agent_id in expected.items():
         assert kb.agent(printed).id == agent_id
 
@@ -108,9 +129,22 @@ def test_receptor_status_sample(kb: KnowledgeBase) -> None:
 
 def test_text_only_trials_present(kb: KnowledgeBase) -> None:
     """Trials the text names outside the tables (issue 2's list, and others)."""
-    for key in ["GeparQuattro", "SUCCEED", "NCT01155258", "NCT00620594", "NCT00742105",
-                "NCT00600275", "NCT01285466", "NCT01248494", "NCT01220570", "ph3-tem-let",
-                "ph1-eve-vnr-tras", "ph1-eve-pac-tras", "ph1-eve-cis-pac", "ph1-eve-cape"]:
+    for key in [
+        "GeparQuattro",
+        "SUCCEED",
+        "NCT01155258",
+        "NCT00620594",
+        "NCT00742105",
+        "NCT00600275",
+        "NCT01285466",
+        "NCT01248494",
+        "NCT01220570",
+        "ph3-tem-let",
+        "ph1-eve-vnr-tras",
+        "ph1-eve-pac-tras",
+        "ph1-eve-cis-pac",
+        "ph1-eve-cape",
+    ]:
         t = kb.trial(key)
         assert t.table is None, key
     assert kb.trial("NCT00288002").acronym == "GeparQuattro"
