@@ -39,6 +39,23 @@ def main() -> None:
     figures["query: BOLERO-2 PFS outcomes (ms)"] = 1e3 * best_of(
         lambda: find_outcomes(kb, trial="BOLERO-2", endpoint="PFS"), 20
     )
+    from mtorsim.pathway import PathwaySimulator
+
+    sim = PathwaySimulator(kb)
+    sim.steady_state("MCF7")  # warm-up (JIT compilation of the model)
+    figures["pathway: one steady state, MCF7 + everolimus (ms)"] = 1e3 * best_of(
+        lambda: sim.steady_state("MCF7", {"everolimus": 10}), 10
+    )
+    figures["pathway: 24 h time course, 241 points (ms)"] = 1e3 * best_of(
+        lambda: sim.time_course("MCF7", {"everolimus": 10}, t_end_min=1440), 5
+    )
+
+    def grid() -> None:
+        for e in [0, 0.3, 1, 2, 3, 10, 30, 100, 300, 1000]:
+            for m in [0, 0.3, 1, 2, 3, 10, 30, 100, 300, 1000]:
+                sim.steady_state("MCF7", {"everolimus": e, "mek-inhibitor": m})
+
+    figures["pathway: 10 x 10 two-drug steady-state grid (s)"] = best_of(grid, 3)
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")

@@ -101,3 +101,59 @@ def test_schema_export(tmp_path: Path) -> None:
         ]
     )
     assert json.loads((tmp_path / "trials.schema.json").read_text())["title"] == "TrialsFile"
+
+
+def test_pathway_simulate_json() -> None:
+    code, out, _ = run(
+        "pathway", "simulate", "--context", "MCF7", "--drug", "everolimus=10nM", "--json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["drugs_nM"] == {"everolimus": 10.0}
+    assert doc["readouts"]["pS6K1_T389"] < 0.2
+    assert doc["provenance"]["model_hash"]
+
+
+def test_pathway_time_course_plot(tmp_path: Path) -> None:
+    png = tmp_path / "tc.png"
+    code, _, _ = run(
+        "pathway",
+        "simulate",
+        "--context",
+        "BT474",
+        "--drug",
+        "lapatinib=1uM",
+        "--time",
+        "2h",
+        "--plot",
+        str(png),
+    )
+    assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pathway_contexts_and_sbml(tmp_path: Path) -> None:
+    code, out, _ = run("pathway", "contexts", "--json")
+    names = {c["name"] for c in json.loads(out)}
+    assert {
+        "MCF7",
+        "T47D",
+        "BT474",
+        "SKBR3",
+        "MDAMB231",
+        "MDAMB468",
+        "BT474_TR",
+        "MCF7_LTED",
+    } <= names
+    code, _, _ = run("pathway", "export-sbml", str(tmp_path / "m.xml"))
+    assert code == 0 and "<sbml" in (tmp_path / "m.xml").read_text()[:500]
+
+
+def test_pathway_check_cli() -> None:
+    code, out, _ = run("pathway", "check", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["n_passed"] == doc["n_checks"] == 12
+
+
+def test_pathway_unsupported_drug_message() -> None:
+    code, _, err = run("pathway", "simulate", "--context", "MCF7", "--drug", "paclitaxel=5nM")
+    assert code == 2 and "tumour layer" in err

@@ -363,5 +363,143 @@ def schema_cmd(out_dir: str) -> None:
         click.echo(f"wrote {p}")
 
 
+# --------------------------------------------------------------------------- pathway
+
+
+@main.group()
+def pathway() -> None:
+    """The PI3K/Akt/mTOR signalling model: simulate, contexts, export-sbml, check."""
+
+
+def _parse_time_min(text: str) -> float:
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(min|m|h|d)?\s*", text)
+    if not m:
+        raise click.BadParameter(f"cannot read time {text!r}; write e.g. 30min, 24h or 2d")
+    factor = {"min": 1.0, "m": 1.0, "h": 60.0, "d": 1440.0, None: 60.0}[m.group(2)]
+    return float(m.group(1)) * factor
+
+
+@pathway.command("simulate")
+@click.option(
+    "--context", required=True, help="Context name (see `pathway contexts`) or YAML path."
+)
+@click.option(
+    "--drug", "drugs", multiple=True, help="NAME=CONC, e.g. everolimus=10nM (repeatable)."
+)
+@click.option(
+    "--time",
+    "time_",
+    default=None,
+    help="Time course length (e.g. 24h); without it, the steady state.",
+)
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the time course."
+)
+@json_option
+def pathway_simulate(
+    context: str, drugs: tuple[str, ...], time_: str | None, plot_path: str | None, as_json: bool
+) -> None:
+    """Simulate a context with drugs held at fixed concentrations."""
+    from mtorsim.pathway import PathwaySimulator, parse_dose
+
+    doses = [parse_dose(d) for d in drugs]
+    sim = PathwaySimulator()
+    if time_ is None and plot_path is None:
+        res = sim.steady_state(context, doses)
+        if as_json:
+            echo_json(res.to_dict())
+            return
+        print_table(
+            f"{res.context} steady state: " + (", ".join(map(str, doses)) or "no drug"),
+            ["readout", "fraction"],
+            [[k, f"{v:.3f}"] for k, v in res.readouts.items()],
+        )
+        return
+    tc = sim.time_course(context, doses, t_end_min=_parse_time_min(time_ or "24h"))
+    if plot_path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        ax = tc.plot()
+        ax.figure.tight_layout()
+        tmp = Path(plot_path).with_name(f".{Path(plot_path).name}.tmp.png")
+        ax.figure.savefig(tmp, dpi=120)
+        plt.close(ax.figure)
+        tmp.replace(plot_path)
+    if as_json:
+        echo_json(tc.to_dict())
+        return
+    final = tc.final()
+    print_table(
+        f"{tc.context} after {tc.time_min[-1] / 60:g} h: "
+        + (", ".join(map(str, doses)) or "no drug"),
+        ["readout", "t=0", "end"],
+        [[k, f"{tc.readouts[k][0]:.3f}", f"{final[k]:.3f}"] for k in tc.readouts],
+    )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
+@pathway.command("contexts")
+@json_option
+def pathway_contexts(as_json: bool) -> None:
+    """List the built-in cell contexts."""
+    from mtorsim.pathway import list_contexts
+
+    ctxs = list_contexts()
+    if as_json:
+        echo_json([c.model_dump(mode="json") for c in ctxs])
+        return
+    print_table(
+        f"{len(ctxs)} contexts",
+        ["name", "subtype", "genotype", "description"],
+        [
+            [c.name, "/".join(s.value for s in c.subtype), ", ".join(c.genotype), c.description]
+            for c in ctxs
+        ],
+    )
+
+
+@pathway.command("export-sbml")
+@click.argument("path", type=click.Path(dir_okay=False))
+def pathway_export_sbml(path: str) -> None:
+    """Write the model as SBML Level 3."""
+    from mtorsim.pathway import export_sbml
+
+    click.echo(f"wrote {export_sbml(path)}")
+
+
+@pathway.command("check")
+@json_option
+def pathway_check(as_json: bool) -> None:
+    """Run the behaviour checklist; exit 1 if any check fails."""
+    from mtorsim.pathway.checks import run_checks
+
+    report = run_checks()
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        print_table(
+            f"behaviour checklist: {sum(r.passed for r in report.results)}/{len(report.results)}"
+            " passed",
+            ["check", "claim (refs)", "criterion", "measured", "result"],
+            [
+                [
+                    r.id,
+                    f"{r.claim} ({', '.join(map(str, r.refs))})",
+                    r.criterion,
+                    ", ".join(f"{k}={v:.3g}" for k, v in r.measured.items()),
+                    "PASS" if r.passed else "FAIL",
+                ]
+                for r in report.results
+            ],
+        )
+    sys.exit(0 if report.passed else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mtorsim.errors import DataFileError, UnknownAgentError, UnknownNameError
 from mtorsim.knowledge.models import (
@@ -38,7 +38,7 @@ from mtorsim.knowledge.models import (
 )
 from mtorsim.knowledge.vocab import NON_AGENT_TREATMENTS
 
-D = TypeVar("D", bound=Document)
+D = TypeVar("D", bound=BaseModel)
 
 
 def normalise_name(name: str) -> str:

@@ -80,6 +80,18 @@ class Target(Record):
     action: Action
     binding_site: BindingSite = BindingSite.UNKNOWN
     refs: list[RefNumber] = Field(default_factory=list)
+    potency_nM: float | None = Field(
+        None, gt=0, description="IC50 or Kd at this target, nM (drives the signalling model)"
+    )
+    potency_source: str = Field(
+        "", description="where potency_nM comes from: a citation or 'assumed: <why>'"
+    )
+
+    @model_validator(mode="after")
+    def _potency_sourced(self) -> Target:
+        if self.potency_nM is not None and not self.potency_source:
+            raise ValueError("potency_nM needs a potency_source (a citation or 'assumed: ...')")
+        return self
 
     @field_validator("node")
     @classmethod

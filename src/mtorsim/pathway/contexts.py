@@ -1,0 +1,71 @@
+"""Cell contexts: named sets of model-parameter values (cell lines and derived states).
+
+Each context is a YAML file (``pathway/contexts/*.yaml``; a user adds one by
+writing a file and passing its path) whose parameters override the model's
+defaults, each value with its source.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mtorsim.errors import DataFileError, UnknownNameError
+from mtorsim.knowledge.base import normalise_name, read_document
+from mtorsim.knowledge.vocab import Subtype
+
+
+class ParameterValue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: float
+    source: str = Field(min_length=3, description="citation, 'assumed: ...' or 'calibrated: ...'")
+
+
+class Context(BaseModel):
+    """A signalling context: cell line or derived resistance state."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    format_version: Literal["1.0"] = "1.0"
+    name: str
+    description: str
+    subtype: list[Subtype] = Field(default_factory=list)
+    genotype: list[str] = Field(default_factory=list)
+    genotype_source: str = ""
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+
+    def values(self) -> dict[str, float]:
+        return {k: v.value for k, v in self.parameters.items()}
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files("mtorsim.pathway") / "contexts"))
+
+
+def list_contexts() -> list[Context]:
+    """The built-in contexts, by name."""
+    return [read_document(p, Context) for p in sorted(_builtin_dir().glob("*.yaml"))]
+
+
+def load_context(name_or_path: str | Path | Context) -> Context:
+    """A built-in context by name (case/punctuation-insensitive: ``MCF-7``), or a YAML path."""
+    if isinstance(name_or_path, Context):
+        return name_or_path
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise DataFileError(str(path), ["context file not found"])
+        return read_document(path, Context)
+    key = normalise_name(str(name_or_path))
+    contexts = list_contexts()
+    for c in contexts:
+        if normalise_name(c.name) == key:
+            return c
+    raise UnknownNameError(
+        "context",
+        str(name_or_path),
+        [c.name for c in contexts],
+        hint="run `mtorsim pathway contexts`, or pass a path to a context YAML file",
+    )

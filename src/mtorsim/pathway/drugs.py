@@ -1,0 +1,173 @@
+"""From agents and concentrations to the model's drug-mechanism slots.
+
+The mapping is read from the knowledge base: each agent's targets (node,
+action, binding site) choose the slot, and the target's ``potency_nM`` scales
+the concentration to the slot's reference agent,
+
+.. math::  C_{slot} = \\sum_i C_i \\, K_{slot} / K_i ,
+
+which gives the agent its own occupancy :math:`C_i/(C_i + K_i)` at Hill
+coefficient 1 and adds agents of one mechanism as competitive ligands
+(Loewe additivity).  Agents that act outside the cell's signalling
+(cytotoxics, anti-angiogenics) are refused with an error that says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from mtorsim.errors import InvalidQueryError, MtorsimError
+from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.knowledge.models import Agent, Target
+from mtorsim.knowledge.vocab import Action, BindingSite, Node, SiteOfAction
+
+#: slot parameter -> reference potency parameter in the model
+SLOTS: dict[str, str] = {
+    "C_rapalog": "K_fkbp",
+    "C_mtor_atp": "K_mtor_atp",
+    "C_pi3k_atp": "K_pi3k_atp",
+    "C_her2_ab": "K_her2_ab",
+    "C_erbb_tki": "K_erbb_tki",
+    "C_igf1r_ab": "K_igf1r_ab",
+    "C_mek": "K_mek",
+    "C_ai": "K_ai",
+    "C_serm": "K_serm",
+    "C_serd": "K_serd",
+}
+
+#: reference potencies as in the model source (kept equal by a test)
+SLOT_REFERENCE_NM: dict[str, float] = {
+    "C_rapalog": 0.2,
+    "C_mtor_atp": 8,
+    "C_pi3k_atp": 4,
+    "C_her2_ab": 5,
+    "C_erbb_tki": 10,
+    "C_igf1r_ab": 1,
+    "C_mek": 10,
+    "C_ai": 10,
+    "C_serm": 5,
+    "C_serd": 1,
+}
+
+
+class UnsupportedMechanismError(MtorsimError):
+    """An agent whose mechanism the signalling model does not represent."""
+
+
+_UNITS_TO_NM = {"pm": 1e-3, "nm": 1.0, "um": 1e3, "µm": 1e3, "μm": 1e3, "mm": 1e6, "m": 1e9}
+
+
+@dataclass(frozen=True)
+class DrugDose:
+    """An agent at a concentration (nM)."""
+
+    agent: str
+    nM: float
+
+    def __str__(self) -> str:
+        return f"{self.agent}={self.nM:g}nM"
+
+
+def parse_concentration(text: str) -> float:
+    """``"10nM"``, ``"0.5 uM"``, ``"250pM"`` -> nM.  A bare number is rejected (say the unit)."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµμ]+)\s*", text)
+    if not m:
+        raise InvalidQueryError(
+            f"cannot read concentration {text!r}: write a number and a molar unit, e.g. 10nM, "
+            "0.5uM or 250pM"
+        )
+    value, unit = float(m.group(1)), m.group(2).lower()
+    if unit not in _UNITS_TO_NM:
+        raise InvalidQueryError(
+            f"unknown concentration unit {m.group(2)!r} in {text!r}: use pM, nM, uM or mM "
+            "(mass units need a molecular weight; convert first)"
+        )
+    return value * _UNITS_TO_NM[unit]
+
+
+def parse_dose(text: str, kb: KnowledgeBase | None = None) -> DrugDose:
+    """``"everolimus=10nM"`` -> DrugDose('everolimus', 10.0); the name may be any synonym."""
+    if "=" not in text:
+        raise InvalidQueryError(
+            f"cannot read drug {text!r}: write NAME=CONCENTRATION, e.g. everolimus=10nM"
+        )
+    name, conc = text.split("=", 1)
+    kb = kb if kb is not None else load_knowledge_base()
+    agent = kb.agent(name.strip())
+    nm = parse_concentration(conc)
+    if nm < 0:
+        raise InvalidQueryError(f"negative concentration in {text!r}")
+    return DrugDose(agent.id, nm)
+
+
+def target_slot(target: Target) -> str | None:
+    """The model slot a target maps to, or None if the model has no such mechanism."""
+    node = Node(target.node)
+    if node is Node.MTORC1 and target.binding_site is BindingSite.FKBP12_FRB:
+        return "C_rapalog"
+    if node in (Node.MTORC1, Node.MTORC2):
+        return "C_mtor_atp"
+    if node is Node.PI3K:
+        return "C_pi3k_atp"
+    if node is Node.HER2 and target.binding_site is BindingSite.EXTRACELLULAR_DOMAIN:
+        return "C_her2_ab"
+    if node in (Node.HER2, Node.EGFR):
+        return "C_erbb_tki"
+    if node is Node.IGF1R:
+        return "C_igf1r_ab"
+    if node is Node.MEK:
+        return "C_mek"
+    if node is Node.AROMATASE:
+        return "C_ai"
+    if node is Node.ER and target.action is Action.DEGRADE:
+        return "C_serd"
+    if node is Node.ER:
+        return "C_serm"
+    return None
+
+
+def agent_slots(agent: Agent) -> dict[str, float]:
+    """slot -> potency (nM) of one agent; one potency per slot (the most potent target)."""
+    if agent.site_of_action is not SiteOfAction.SIGNALLING:
+        raise UnsupportedMechanismError(
+            f"{agent.name} acts outside the cell's signalling ({agent.site_of_action.value}: "
+            f"{agent.mechanism.strip()[:80]}...); the signalling model does not represent it. "
+            "It is handled by the tumour layer."
+        )
+    slots: dict[str, float] = {}
+    for t in agent.targets:
+        slot = target_slot(t)
+        if slot is None:
+            continue
+        if t.potency_nM is None:
+            raise UnsupportedMechanismError(
+                f"{agent.name} has no potency_nM for target {t.node} in agents.yaml; add one "
+                "(with its source) to simulate it"
+            )
+        slots[slot] = min(slots.get(slot, float("inf")), t.potency_nM)
+    if not slots:
+        raise UnsupportedMechanismError(
+            f"none of {agent.name}'s targets ({', '.join(sorted(agent.target_nodes()))}) is a "
+            "mechanism of the signalling model"
+        )
+    return slots
+
+
+def slot_concentrations(
+    doses: Iterable[DrugDose] | Mapping[str, float], kb: KnowledgeBase | None = None
+) -> dict[str, float]:
+    """Slot-equivalent concentrations (nM) for a set of agents at concentrations (nM)."""
+    kb = kb if kb is not None else load_knowledge_base()
+    items = (
+        [DrugDose(k, v) for k, v in doses.items()] if isinstance(doses, Mapping) else list(doses)
+    )
+    out = dict.fromkeys(SLOTS, 0.0)
+    for d in items:
+        if d.nM < 0:
+            raise InvalidQueryError(f"negative concentration for {d.agent}: {d.nM} nM")
+        agent = kb.agent(d.agent)
+        for slot, k in agent_slots(agent).items():
+            out[slot] += d.nM * SLOT_REFERENCE_NM[slot] / k
+    return out
