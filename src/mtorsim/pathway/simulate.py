@@ -131,8 +131,18 @@ class TimeCourseResult:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
-        for name in readouts or list(self.readouts):
-            ax.plot(self.time_min / 60, self.readouts[name], label=name)
+        names = list(readouts or self.readouts)
+        cmap = plt.get_cmap("tab20")
+        colours = [cmap(j) for j in range(20)]
+        for i, name in enumerate(names):
+            style = "-" if i < 10 else "--"  # 12 readouts: keep every line distinguishable
+            ax.plot(
+                self.time_min / 60,
+                self.readouts[name],
+                style,
+                label=name,
+                color=colours[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20],
+            )
         drugs = ", ".join(f"{k} {v:g} nM" for k, v in self.drugs.items()) or "no drug"
         ax.set(
             xlabel="time (h)",
