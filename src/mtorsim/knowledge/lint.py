@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mtorsim.errors import UnknownAgentError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base, normalise_name
 from mtorsim.knowledge.models import NCT_PATTERN, Trial
-from mtorsim.knowledge.query import find_trials
+from mtorsim.knowledge.query import find_trials, resolve_class
 from mtorsim.knowledge.vocab import Endpoint, Severity, Statistic
 
 
@@ -216,8 +217,6 @@ def check_agent_names_unambiguous(kb: KnowledgeBase) -> Iterable[LintIssue]:
 def _unresolved(kb: KnowledgeBase, names: Iterable[str], record: str) -> Iterable[LintIssue]:
     for name in names:
         if not kb.is_treatment(name):
-            from mtorsim.errors import UnknownAgentError
-
             sug = UnknownAgentError(name, kb.agent_names()).suggestions
             yield LintIssue(
                 "drug-resolves",
@@ -391,8 +390,6 @@ def check_count_claims(kb: KnowledgeBase) -> Iterable[LintIssue]:
         ]
         all_rows = [t for t in kb.trials if t.table in cc.tables]
         if cc.with_class_group:
-            from mtorsim.knowledge.query import resolve_class
-
             group = resolve_class(cc.with_class_group)
             rows = [t for t in rows if any(a.drug_class in group for a in kb.trial_agents(t))]
         tables = ", ".join(str(x) for x in cc.tables)
