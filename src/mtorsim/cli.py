@@ -425,7 +425,6 @@ def pathway_simulate(
         import matplotlib.pyplot as plt
 
         ax = tc.plot()
-        ax.figure.tight_layout()
         tmp = Path(plot_path).with_name(f".{Path(plot_path).name}.tmp.png")
         ax.figure.savefig(tmp, dpi=120)
         plt.close(ax.figure)
@@ -486,19 +485,79 @@ def pathway_check(as_json: bool) -> None:
         print_table(
             f"behaviour checklist: {sum(r.passed for r in report.results)}/{len(report.results)}"
             " passed",
-            ["check", "claim (refs)", "criterion", "measured", "result"],
+            ["check", "claim (refs)", "criterion", "measured", "margin", "result"],
             [
                 [
                     r.id,
                     f"{r.claim} ({', '.join(map(str, r.refs))})",
                     r.criterion,
                     ", ".join(f"{k}={v:.3g}" for k, v in r.measured.items()),
+                    f"{r.min_margin:+.0%}",
                     "PASS" if r.passed else "FAIL",
                 ]
                 for r in report.results
             ],
         )
     sys.exit(0 if report.passed else 1)
+
+
+@pathway.command("calibrate")
+@click.option("--seed", type=int, default=None, help="Seed of the multistart (default: record's).")
+@click.option("--n-starts", type=int, default=None, help="Optimiser starts (quick: 1).")
+@click.option("--max-evals", type=int, default=None, help="Evaluations per start (quick: 60).")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Save the record (models/calibration.yaml) and put the values into the model.",
+)
+@json_option
+def pathway_calibrate(
+    seed: int | None, n_starts: int | None, max_evals: int | None, write: bool, as_json: bool
+) -> None:
+    """Fit the model's [calibrated] parameters to the behaviour checklist (seeded).
+
+    Without options it reruns the saved calibration's specification, which
+    reproduces the shipped values; the full setting takes a few minutes.
+    """
+    from mtorsim.pathway.calibrate import CalibrationSpec, calibrate, write_calibration
+
+    spec = CalibrationSpec.default(seed=seed, n_starts=n_starts, max_evals=max_evals)
+    result = calibrate(spec, progress=None if as_json else click.echo)
+    doc = result.to_dict()
+    if write:
+        record, model = write_calibration(result)
+        doc["written"] = [str(record), str(model)]
+    if as_json:
+        echo_json(doc)
+    else:
+        print_table(
+            f"calibration: objective {result.objective_start:.4g} -> {result.objective:.4g} "
+            f"({result.n_evals} evaluations, {result.seconds:.0f} s, seed {spec.seed})",
+            ["parameter", "start", "fitted", "bounds"],
+            [
+                [k, f"{spec.start[k]:.4g}", f"{v:.4g}", "{:.3g}-{:.3g}".format(*spec.bounds[k])]
+                for k, v in result.values.items()
+            ],
+        )
+        before = {(cid, c.label): c for cid, c in result.report_start.criteria()}
+        print_table(
+            f"criteria (margin: relative distance from failing; target {spec.target_margin:.0%})",
+            ["check", "criterion", "value", "margin at start", "margin", "met"],
+            [
+                [
+                    cid,
+                    f"{c.label} {c.op} {c.bound:.3g}",
+                    f"{c.value:.3g}",
+                    f"{before[(cid, c.label)].margin:+.1%}",
+                    f"{c.margin:+.1%}",
+                    "yes" if c.met else "NO",
+                ]
+                for cid, c in result.report.criteria()
+            ],
+        )
+        if write:
+            click.echo(f"wrote {doc['written'][0]} and {doc['written'][1]}")
+    sys.exit(0 if result.passed else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

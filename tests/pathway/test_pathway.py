@@ -8,7 +8,7 @@ from mtorsim.errors import InvalidQueryError, UnknownNameError
 from mtorsim.knowledge import load_knowledge_base
 from mtorsim.pathway import PathwaySimulator, parse_dose, sbml_string, slot_concentrations
 from mtorsim.pathway.checks import CHECKS
-from mtorsim.pathway.drugs import SLOT_REFERENCE_NM, SLOTS, UnsupportedMechanismError
+from mtorsim.pathway.drugs import SLOTS, UnsupportedMechanismError, slot_reference_nM
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_sbml_validates_with_libsbml() -> None:
 def test_slot_references_match_model(sim: PathwaySimulator) -> None:
     """The Python reference potencies equal the model's K_* parameters."""
     for slot, kparam in SLOTS.items():
-        assert sim._rr[kparam] == pytest.approx(SLOT_REFERENCE_NM[slot])
+        assert sim._rr[kparam] == pytest.approx(slot_reference_nM()[slot])
 
 
 @pytest.mark.parametrize("agent", ["everolimus", "lapatinib", "nvp-bez235", "fulvestrant"])
@@ -53,7 +53,7 @@ def test_slot_equivalence_gives_agent_occupancy(agent: str) -> None:
             for x in a.targets  # type: ignore[type-var]
             if target_slot(x) == slot and x.potency_nM is not None
         )
-        occ_model = slots[slot] / (slots[slot] + SLOT_REFERENCE_NM[slot])
+        occ_model = slots[slot] / (slots[slot] + slot_reference_nM()[slot])
         assert occ_model == pytest.approx(c / (c + k_min), rel=1e-12)
 
 

@@ -11,11 +11,11 @@ its reason in :data:`DOSES_NM`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from mtorsim.pathway.simulate import PathwaySimulator
+from mtorsim.pathway.simulate import PathwaySimulator, SteadyStateResult
 
 #: concentrations used by the checklist (nM), with why
 DOSES_NM: dict[str, tuple[float, str]] = {
@@ -34,6 +34,56 @@ def dose(*agents: str) -> dict[str, float]:
     return {a: DOSES_NM[a][0] for a in agents}
 
 
+@dataclass(frozen=True)
+class Criterion:
+    """One quantitative condition of a check: ``value op bound``.
+
+    ``margin`` is how far the condition is from failing, relative to the bound
+    (scale ``max(|bound|, 0.1)``, so criteria on fractions near 0 are not
+    blown up): positive when met, negative when violated.  The calibration
+    maximises these margins.
+    """
+
+    label: str
+    value: float
+    op: str
+    bound: float
+
+    @property
+    def margin(self) -> float:
+        scale = max(abs(self.bound), 0.1)
+        diff = self.value - self.bound if self.op in (">=", ">") else self.bound - self.value
+        return diff / scale
+
+    @property
+    def met(self) -> bool:
+        return self.margin > 0 if self.op in (">", "<") else self.margin >= 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": f"{self.label} {self.op} {self.bound:.4g}",
+            "value": round(self.value, 4),
+            "margin": round(self.margin, 4),
+            "met": self.met,
+        }
+
+
+def ge(label: str, value: float, bound: float) -> Criterion:
+    return Criterion(label, value, ">=", bound)
+
+
+def le(label: str, value: float, bound: float) -> Criterion:
+    return Criterion(label, value, "<=", bound)
+
+
+def lt(label: str, value: float, bound: float) -> Criterion:
+    return Criterion(label, value, "<", bound)
+
+
+def gt(label: str, value: float, bound: float) -> Criterion:
+    return Criterion(label, value, ">", bound)
+
+
 @dataclass
 class CheckResult:
     id: str
@@ -41,10 +91,27 @@ class CheckResult:
     refs: list[int]
     criterion: str
     measured: dict[str, float]
-    passed: bool
+    criteria: list[Criterion]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.met for c in self.criteria)
+
+    @property
+    def min_margin(self) -> float:
+        return min(c.margin for c in self.criteria)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "id": self.id,
+            "claim": self.claim,
+            "refs": self.refs,
+            "criterion": self.criterion,
+            "measured": self.measured,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "min_margin": round(self.min_margin, 4),
+            "passed": self.passed,
+        }
 
 
 @dataclass
@@ -54,6 +121,10 @@ class CheckReport:
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
+
+    def criteria(self) -> list[tuple[str, Criterion]]:
+        """Every criterion of every check, with its check id."""
+        return [(r.id, c) for r in self.results for c in r.criteria]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,7 +137,42 @@ class CheckReport:
         return json.dumps(self.to_dict(), indent=2)
 
 
-CheckFn = Callable[[PathwaySimulator], tuple[dict[str, float], bool]]
+class SteadyStates(Protocol):
+    """What a check needs: steady states by context, drugs (nM) and overrides."""
+
+    def steady_state(
+        self,
+        context: str,
+        drugs: Mapping[str, float] = ...,
+        overrides: Mapping[str, float] | None = ...,
+    ) -> SteadyStateResult: ...
+
+
+class _Memo:
+    """Steady states of one simulator, computed once per scenario.
+
+    The checklist asks for the same scenario (e.g. untreated MCF7) many times;
+    one pass of the checklist reuses them.  Valid only while the simulator's
+    ``parameters`` do not change, so a memo lives for one :func:`run_checks`.
+    """
+
+    def __init__(self, sim: PathwaySimulator) -> None:
+        self._sim = sim
+        self._cache: dict[tuple[Any, ...], SteadyStateResult] = {}
+
+    def steady_state(
+        self,
+        context: str,
+        drugs: Mapping[str, float] = {},
+        overrides: Mapping[str, float] | None = None,
+    ) -> SteadyStateResult:
+        key = (context, tuple(sorted(drugs.items())), tuple(sorted((overrides or {}).items())))
+        if key not in self._cache:
+            self._cache[key] = self._sim.steady_state(context, drugs, overrides)
+        return self._cache[key]
+
+
+CheckFn = Callable[[SteadyStates], tuple[dict[str, float], list[Criterion]]]
 
 
 @dataclass(frozen=True)
@@ -77,15 +183,15 @@ class Check:
     criterion: str
     fn: CheckFn
 
-    def run(self, sim: PathwaySimulator) -> CheckResult:
-        measured, ok = self.fn(sim)
+    def run(self, sim: SteadyStates) -> CheckResult:
+        measured, criteria = self.fn(sim)
         return CheckResult(
             self.id,
             self.claim,
             list(self.refs),
             self.criterion,
             {k: round(v, 4) for k, v in measured.items()},
-            bool(ok),
+            criteria,
         )
 
 
@@ -94,24 +200,27 @@ def _inh(base: float, treated: float) -> float:
     return 1.0 - treated / base if base > 0 else 0.0
 
 
-def _c1(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c1(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b, e = sim.steady_state("MCF7"), sim.steady_state("MCF7", dose("everolimus"))
     s6k = _inh(b["pS6K1_T389"], e["pS6K1_T389"])
     s6 = _inh(b["pS6"], e["pS6"])
     bp = _inh(b["p4EBP1"], e["p4EBP1"])
     return (
         {"inh_pS6K1": s6k, "inh_pS6": s6, "inh_p4EBP1": bp},
-        s6k >= 0.8 and s6 >= 0.8 and bp <= 0.5 * s6k,
+        [ge("inh_pS6K1", s6k, 0.8), ge("inh_pS6", s6, 0.8), le("inh_p4EBP1", bp, 0.5 * s6k)],
     )
 
 
-def _c2(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c2(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b, e = sim.steady_state("MCF7"), sim.steady_state("MCF7", dose("everolimus"))
     ratio = e["pAkt_S473"] / b["pAkt_S473"]
-    return {"pAkt_S473_ratio": ratio, "IRS1_ratio": e["IRS1"] / b["IRS1"]}, ratio >= 1.05
+    return (
+        {"pAkt_S473_ratio": ratio, "IRS1_ratio": e["IRS1"] / b["IRS1"]},
+        [ge("pAkt_S473_ratio", ratio, 1.05)],
+    )
 
 
-def _c3(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c3(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b = sim.steady_state("MCF7")
     e = sim.steady_state("MCF7", dose("everolimus"))
     ei = sim.steady_state("MCF7", dose("everolimus", "cixutumumab"))
@@ -122,51 +231,60 @@ def _c3(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
             "prolif_eve": e["proliferation"],
             "prolif_combo": ei["proliferation"],
         },
-        akt <= 1.01 and ei["proliferation"] < e["proliferation"],
+        [
+            le("pAkt_S473_ratio_combo", akt, 1.01),
+            lt("prolif_combo", ei["proliferation"], e["proliferation"]),
+        ],
     )
 
 
-def _c4(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c4(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b = sim.steady_state("MCF7")
     e = sim.steady_state("MCF7", dose("everolimus"))
     m = sim.steady_state("MCF7", dose("mek-inhibitor"))
     em = sim.steady_state("MCF7", dose("everolimus", "mek-inhibitor"))
     up = e["pERK"] / b["pERK"]
+    combo = em["pERK"] / b["pERK"]
     return (
         {
             "pERK_ratio_eve": up,
-            "pERK_ratio_combo": em["pERK"] / b["pERK"],
+            "pERK_ratio_combo": combo,
             "prolif_eve": e["proliferation"],
             "prolif_mek": m["proliferation"],
             "prolif_combo": em["proliferation"],
         },
-        up >= 1.05
-        and em["pERK"] < b["pERK"]
-        and em["proliferation"] < min(e["proliferation"], m["proliferation"]),
+        [
+            ge("pERK_ratio_eve", up, 1.05),
+            lt("pERK_ratio_combo", combo, 1.0),
+            lt("prolif_combo", em["proliferation"], min(e["proliferation"], m["proliferation"])),
+        ],
     )
 
 
-def _c5(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c5(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b, p = sim.steady_state("MCF7"), sim.steady_state("MCF7", dose("pp242"))
     inh = {f"inh_{k}": _inh(b[k], p[k]) for k in ("pS6K1_T389", "p4EBP1", "pAkt_S473")}
-    return inh, all(v >= 0.5 for v in inh.values())
+    return inh, [ge(k, v, 0.5) for k, v in inh.items()]
 
 
-def _c6(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c6(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b, z = sim.steady_state("MCF7"), sim.steady_state("MCF7", dose("nvp-bez235"))
     inh = {f"inh_{k}": _inh(b[k], z[k]) for k in ("pAkt_T308", "pAkt_S473", "pS6K1_T389", "p4EBP1")}
-    return inh, all(v >= 0.5 for v in inh.values())
+    return inh, [ge(k, v, 0.5) for k, v in inh.items()]
 
 
-def _c7(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c7(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     amp = sim.steady_state("SKBR3")
     normal = sim.steady_state("SKBR3", overrides={"HER2_level": 1.0})
     r_akt = amp["pAkt_S473"] / normal["pAkt_S473"]
     r_s6k = amp["pS6K1_T389"] / normal["pS6K1_T389"]
-    return {"pAkt_S473_ratio": r_akt, "pS6K1_ratio": r_s6k}, r_akt >= 1.1 and r_s6k >= 1.02
+    return (
+        {"pAkt_S473_ratio": r_akt, "pS6K1_ratio": r_s6k},
+        [ge("pAkt_S473_ratio", r_akt, 1.1), ge("pS6K1_ratio", r_s6k, 1.02)],
+    )
 
 
-def _c8(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c8(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b, t = sim.steady_state("BT474"), sim.steady_state("BT474", dose("trastuzumab"))
     rb, rt = sim.steady_state("BT474_TR"), sim.steady_state("BT474_TR", dose("trastuzumab"))
     rte = sim.steady_state("BT474_TR", dose("trastuzumab", "everolimus"))
@@ -179,17 +297,24 @@ def _c8(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
             "inh_pAkt_resistant": inh_r,
             "inh_pS6K1_resistant_add_eve": inh_e,
         },
-        inh_s >= 0.1 and inh_r < 0.05 and inh_e >= 0.8,
+        [
+            ge("inh_pAkt_sensitive", inh_s, 0.1),
+            lt("inh_pAkt_resistant", inh_r, 0.05),
+            ge("inh_pS6K1_resistant_add_eve", inh_e, 0.8),
+        ],
     )
 
 
-def _c9(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c9(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b, lap = sim.steady_state("BT474"), sim.steady_state("BT474", dose("lapatinib"))
     inh = {f"inh_{k}": _inh(b[k], lap[k]) for k in ("pAkt_S473", "pAkt_T308", "proliferation")}
-    return inh, inh["inh_pAkt_S473"] >= 0.2 and inh["inh_proliferation"] > 0
+    return inh, [
+        ge("inh_pAkt_S473", inh["inh_pAkt_S473"], 0.2),
+        gt("inh_proliferation", inh["inh_proliferation"], 0.0),
+    ]
 
 
-def _c10(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c10(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     out: dict[str, float] = {}
     for ctx in ("MCF7", "MCF7_LTED"):
         b = sim.steady_state(ctx)
@@ -197,17 +322,20 @@ def _c10(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
         out[f"{ctx}_inh_ER"] = _inh(b["ER_activity"], let["ER_activity"])
         out[f"{ctx}_inh_prolif"] = _inh(b["proliferation"], let["proliferation"])
         if ctx == "MCF7_LTED":
-            le = sim.steady_state(ctx, dose("letrozole", "everolimus"))
-            out["MCF7_LTED_inh_prolif_add_eve"] = _inh(b["proliferation"], le["proliferation"])
-    ok = (
-        out["MCF7_inh_ER"] >= 0.5
-        and out["MCF7_LTED_inh_ER"] <= 0.5 * out["MCF7_inh_ER"]
-        and out["MCF7_LTED_inh_prolif_add_eve"] >= out["MCF7_inh_prolif"]
-    )
-    return out, ok
+            le_ = sim.steady_state(ctx, dose("letrozole", "everolimus"))
+            out["MCF7_LTED_inh_prolif_add_eve"] = _inh(b["proliferation"], le_["proliferation"])
+    return out, [
+        ge("MCF7_inh_ER", out["MCF7_inh_ER"], 0.5),
+        le("MCF7_LTED_inh_ER", out["MCF7_LTED_inh_ER"], 0.5 * out["MCF7_inh_ER"]),
+        ge(
+            "MCF7_LTED_inh_prolif_add_eve",
+            out["MCF7_LTED_inh_prolif_add_eve"],
+            out["MCF7_inh_prolif"],
+        ),
+    ]
 
 
-def _c11(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c11(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     b = sim.steady_state("MCF7")
     s = sim.steady_state("MCF7", overrides={"energy_stress": 1.0})
     s_notsc = sim.steady_state("MCF7", overrides={"energy_stress": 1.0, "k_tsc_ampk": 0.0})
@@ -215,11 +343,11 @@ def _c11(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
     inh_notsc = _inh(b["pS6K1_T389"], s_notsc["pS6K1_T389"])
     return (
         {"inh_pS6K1": inh, "inh_pS6K1_without_TSC2_route": inh_notsc},
-        inh >= 0.3 and inh_notsc < inh,
+        [ge("inh_pS6K1", inh, 0.3), lt("inh_pS6K1_without_TSC2_route", inh_notsc, inh)],
     )
 
 
-def _c12(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
+def _c12(sim: SteadyStates) -> tuple[dict[str, float], list[Criterion]]:
     def prolif(ctx: str, *agents: str) -> float:
         return sim.steady_state(ctx, dose(*agents))["proliferation"]
 
@@ -233,12 +361,11 @@ def _c12(sim: PathwaySimulator) -> tuple[dict[str, float], bool]:
         "lap_ptenlow": prolif("BT474_TR", "lapatinib"),
         "bez+lap_ptenlow": prolif("BT474_TR", "nvp-bez235", "lapatinib"),
     }
-    ok = (
-        out["eve+igf1r"] < min(out["eve"], out["igf1r"])
-        and out["eve+mek"] < min(out["eve"], out["mek"])
-        and out["bez+lap_ptenlow"] < min(out["bez_ptenlow"], out["lap_ptenlow"])
-    )
-    return out, ok
+    return out, [
+        lt("eve+igf1r", out["eve+igf1r"], min(out["eve"], out["igf1r"])),
+        lt("eve+mek", out["eve+mek"], min(out["eve"], out["mek"])),
+        lt("bez+lap_ptenlow", out["bez+lap_ptenlow"], min(out["bez_ptenlow"], out["lap_ptenlow"])),
+    ]
 
 
 CHECKS: list[Check] = [
@@ -343,5 +470,5 @@ CHECKS: list[Check] = [
 
 def run_checks(sim: PathwaySimulator | None = None) -> CheckReport:
     """Run every check of the behaviour checklist."""
-    sim = sim if sim is not None else PathwaySimulator()
-    return CheckReport([c.run(sim) for c in CHECKS])
+    memo = _Memo(sim if sim is not None else PathwaySimulator())
+    return CheckReport([c.run(memo) for c in CHECKS])

@@ -14,6 +14,7 @@ coefficient 1 and adds agents of one mechanism as competitive ligands
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from mtorsim.errors import InvalidQueryError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.models import Agent, Target
 from mtorsim.knowledge.vocab import Action, BindingSite, Node, SiteOfAction
+from mtorsim.pathway.build import model_source
 
 #: slot parameter -> reference potency parameter in the model
 SLOTS: dict[str, str] = {
@@ -37,19 +39,18 @@ SLOTS: dict[str, str] = {
     "C_serd": "K_serd",
 }
 
-#: reference potencies as in the model source (kept equal by a test)
-SLOT_REFERENCE_NM: dict[str, float] = {
-    "C_rapalog": 0.2,
-    "C_mtor_atp": 8,
-    "C_pi3k_atp": 4,
-    "C_her2_ab": 5,
-    "C_erbb_tki": 10,
-    "C_igf1r_ab": 1,
-    "C_mek": 10,
-    "C_ai": 10,
-    "C_serm": 5,
-    "C_serd": 1,
-}
+
+@functools.cache
+def slot_reference_nM() -> dict[str, float]:
+    """slot -> reference potency (nM), read from the model source's ``K_*`` lines."""
+    source = model_source()
+    out: dict[str, float] = {}
+    for slot, kparam in SLOTS.items():
+        m = re.search(rf"^\s*{kparam}\s*=\s*([-+0-9.eE]+)\s*;", source, re.MULTILINE)
+        if m is None:
+            raise MtorsimError(f"the model source has no value line for {kparam} (slot {slot})")
+        out[slot] = float(m.group(1))
+    return out
 
 
 class UnsupportedMechanismError(MtorsimError):
@@ -102,29 +103,33 @@ def parse_dose(text: str, kb: KnowledgeBase | None = None) -> DrugDose:
     return DrugDose(agent.id, nm)
 
 
+#: (node, binding site or None for any, action or None for any) -> slot; first match wins
+SLOT_RULES: tuple[tuple[Node, BindingSite | None, Action | None, str], ...] = (
+    (Node.MTORC1, BindingSite.FKBP12_FRB, None, "C_rapalog"),
+    (Node.MTORC1, None, None, "C_mtor_atp"),
+    (Node.MTORC2, None, None, "C_mtor_atp"),
+    (Node.PI3K, None, None, "C_pi3k_atp"),
+    (Node.HER2, BindingSite.EXTRACELLULAR_DOMAIN, None, "C_her2_ab"),
+    (Node.HER2, None, None, "C_erbb_tki"),
+    (Node.EGFR, None, None, "C_erbb_tki"),
+    (Node.IGF1R, None, None, "C_igf1r_ab"),
+    (Node.MEK, None, None, "C_mek"),
+    (Node.AROMATASE, None, None, "C_ai"),
+    (Node.ER, None, Action.DEGRADE, "C_serd"),
+    (Node.ER, None, None, "C_serm"),
+)
+
+
 def target_slot(target: Target) -> str | None:
-    """The model slot a target maps to, or None if the model has no such mechanism."""
+    """The model slot a target maps to (:data:`SLOT_RULES`), or None if there is none."""
     node = Node(target.node)
-    if node is Node.MTORC1 and target.binding_site is BindingSite.FKBP12_FRB:
-        return "C_rapalog"
-    if node in (Node.MTORC1, Node.MTORC2):
-        return "C_mtor_atp"
-    if node is Node.PI3K:
-        return "C_pi3k_atp"
-    if node is Node.HER2 and target.binding_site is BindingSite.EXTRACELLULAR_DOMAIN:
-        return "C_her2_ab"
-    if node in (Node.HER2, Node.EGFR):
-        return "C_erbb_tki"
-    if node is Node.IGF1R:
-        return "C_igf1r_ab"
-    if node is Node.MEK:
-        return "C_mek"
-    if node is Node.AROMATASE:
-        return "C_ai"
-    if node is Node.ER and target.action is Action.DEGRADE:
-        return "C_serd"
-    if node is Node.ER:
-        return "C_serm"
+    for rule_node, site, action, slot in SLOT_RULES:
+        if (
+            node is rule_node
+            and (site is None or target.binding_site is site)
+            and (action is None or target.action is action)
+        ):
+            return slot
     return None
 
 
@@ -169,5 +174,5 @@ def slot_concentrations(
             raise InvalidQueryError(f"negative concentration for {d.agent}: {d.nM} nM")
         agent = kb.agent(d.agent)
         for slot, k in agent_slots(agent).items():
-            out[slot] += d.nM * SLOT_REFERENCE_NM[slot] / k
+            out[slot] += d.nM * slot_reference_nM()[slot] / k
     return out

@@ -130,7 +130,7 @@ class TimeCourseResult:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+            _, ax = plt.subplots(figsize=(9, 4), layout="constrained")
         names = list(readouts or self.readouts)
         cmap = plt.get_cmap("tab20")
         colours = [cmap(j) for j in range(20)]
@@ -150,7 +150,8 @@ class TimeCourseResult:
             title=f"{self.context}: {drugs}",
             ylim=(0, 1.05),
         )
-        ax.legend(fontsize=7, ncol=2)
+        # outside the axes, so it never hides the early transients
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return ax
 
 
@@ -161,6 +162,10 @@ class PathwaySimulator:
     ----------
     kb
         Knowledge base used to map agents to mechanisms (default: built-in).
+    parameters
+        Model parameter values that replace the model's own in every run
+        (before the context, drugs and per-run ``overrides`` are applied); used
+        by the calibration and by sensitivity analyses.
 
     Examples
     --------
@@ -174,7 +179,9 @@ class PathwaySimulator:
     pre_time_min = 3000.0
     fallback_time_min = 100000.0
 
-    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase | None = None, parameters: Mapping[str, float] | None = None
+    ) -> None:
         import roadrunner
 
         self._kb = kb
@@ -183,6 +190,7 @@ class PathwaySimulator:
         self._rr.integrator.relative_tolerance = 1e-8
         self._rr.integrator.absolute_tolerance = 1e-10
         self._param_ids = set(self._rr.model.getGlobalParameterIds())
+        self.parameters: dict[str, float] = dict(parameters or {})
 
     # ------------------------------------------------------------------ set-up
     def parameter_ids(self) -> list[str]:
@@ -202,12 +210,12 @@ class PathwaySimulator:
         )
         slots = slot_concentrations(doses, self._kb)
         self._rr.resetAll()
-        values = {**ctx.values(), **slots, **(overrides or {})}
+        values = {**self.parameters, **ctx.values(), **slots, **(overrides or {})}
         for k, v in values.items():
             if k not in self._param_ids:
                 raise MtorsimError(
-                    f"{k!r} is not a parameter of the pathway model (from context {ctx.name} or "
-                    "overrides); see PathwaySimulator().parameter_ids()"
+                    f"{k!r} is not a parameter of the pathway model (from context {ctx.name}, "
+                    "parameters or overrides); see PathwaySimulator().parameter_ids()"
                 )
             self._rr[k] = float(v)
         return ctx, doses, slots
