@@ -366,6 +366,71 @@ def schema_cmd(out_dir: str) -> None:
 # --------------------------------------------------------------------------- pathway
 
 
+def _save_plot(ax: Any, plot_path: str) -> None:
+    """Write a figure atomically as PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    tmp = Path(plot_path).with_name(f".{Path(plot_path).name}.tmp.png")
+    ax.figure.savefig(tmp, dpi=120)
+    plt.close(ax.figure)
+    tmp.replace(plot_path)
+
+
+@main.command("pk")
+@click.option("--drug", required=True, help="Agent name, e.g. everolimus.")
+@click.option("--regimen", required=True, help='Regimen text, e.g. "10 mg daily".')
+@click.option("--days", type=float, default=28.0, show_default=True, help="Days to simulate.")
+@click.option("--weight", type=float, default=70.0, show_default=True, help="Body weight (kg).")
+@click.option("--height", type=float, default=165.0, show_default=True, help="Height (cm).")
+@click.option("--gfr", type=float, default=90.0, show_default=True, help="GFR (mL/min).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG.")
+@json_option
+def pk_cmd(
+    drug: str,
+    regimen: str,
+    days: float,
+    weight: float,
+    height: float,
+    gfr: float,
+    plot_path: str | None,
+    as_json: bool,
+) -> None:
+    """Concentration-time profile of a regimen: Cmax, Cmin, AUC, time to 90% steady state."""
+    from mtorsim.pharmacology import Patient, simulate_pk
+
+    prof = simulate_pk(drug, regimen, days, Patient(weight, height, gfr))
+    m = prof.metrics()
+    if plot_path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        _save_plot(prof.plot(), plot_path)
+    if as_json:
+        echo_json(prof.to_dict())
+        return
+    t90 = m["t90_steady_state_h"]
+    print_table(
+        f"{prof.agent}: {prof.regimen} for {days:g} days ({prof.matrix}; metrics over the last "
+        f"{m['period_h'] / 24:g}-day period)",
+        ["metric", "value"],
+        [
+            ["Cmax", f"{m['Cmax_ng_mL']:.4g} ng/mL ({m['Cmax_nM']:.4g} nM)"],
+            ["Cmin", f"{m['Cmin_ng_mL']:.4g} ng/mL ({m['Cmin_nM']:.4g} nM)"],
+            ["AUC over the period", f"{m['AUC_last_period_ng_h_mL']:.4g} ng*h/mL"],
+            ["Cavg over the period", f"{m['Cavg_last_period_ng_mL']:.4g} ng/mL"],
+            ["steady-state average (F*dose/(CL*period))", f"{m['Css_avg_ng_mL']:.4g} ng/mL"],
+            [
+                "time to 90% of steady state",
+                "not reached" if t90 is None else f"{t90:.1f} h ({t90 / 24:.1f} days)",
+            ],
+            ["half-life (slowest rate)", f"{m['terminal_half_life_h']:.1f} h"],
+            ["PK source", prof.provenance["pk_source"]],
+        ],
+    )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
 @main.group()
 def pathway() -> None:
     """The PI3K/Akt/mTOR signalling model: simulate, contexts, export-sbml, check."""
