@@ -56,6 +56,40 @@ def main() -> None:
                 sim.steady_state("MCF7", {"everolimus": e, "mek-inhibitor": m})
 
     figures["pathway: 10 x 10 two-drug steady-state grid (s)"] = best_of(grid, 3)
+    from mtorsim.pathway.checks import run_checks
+
+    figures["pathway: full behaviour checklist = one calibration step (s)"] = best_of(
+        lambda: run_checks(sim), 3
+    )
+
+    from mtorsim.pharmacology import simulate_pk
+
+    figures["pk: everolimus 10 mg daily, 28-day profile at 15 min (ms)"] = 1e3 * best_of(
+        lambda: simulate_pk("everolimus", "10 mg daily", 28, kb=kb), 5
+    )
+
+    import numpy as np
+
+    from mtorsim.response import CellResponseModel, DoseMatrix, combination_matrix, score
+
+    def matrix_and_scores() -> None:
+        m = combination_matrix("BT474", "everolimus", "lapatinib", model=CellResponseModel(kb=kb))
+        score(m)
+
+    figures["response: 7 x 7 simulated matrix + ZIP/Bliss/HSA/Loewe, cold (s)"] = best_of(
+        matrix_and_scores, 3
+    )
+    c = np.concatenate([[0.0], 10 ** np.linspace(-1, 2, 9)])
+    e1, e2 = c / (c + 3.0), c**1.5 / (c**1.5 + 10.0**1.5)
+    y = (
+        100
+        * (e1[:, None] + e2[None, :] - e1[:, None] * e2[None, :])
+        * (1 + 0.02 * np.sin(c[:, None] + c[None, :]))
+    )
+    measured = DoseMatrix("A", "B", c, c, np.clip(y, 0, 100))
+    figures["synergy: score a 10 x 10 measured matrix, all four (s)"] = best_of(
+        lambda: score(measured), 3
+    )
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mtorsim.cli import main
@@ -157,3 +158,56 @@ def test_pathway_check_cli() -> None:
 def test_pathway_unsupported_drug_message() -> None:
     code, _, err = run("pathway", "simulate", "--context", "MCF7", "--drug", "paclitaxel=5nM")
     assert code == 2 and "tumour layer" in err
+
+
+def test_pk_cli_json_and_plot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    png = tmp_path / "pk.png"
+    code, out, _ = run(
+        "pk",
+        "--drug",
+        "everolimus",
+        "--regimen",
+        "10 mg daily",
+        "--days",
+        "28",
+        "--json",
+        "--plot",
+        str(png),
+    )
+    doc = json.loads(out)
+    assert code == 0 and png.stat().st_size > 0
+    m = doc["metrics"]
+    assert m["Css_avg_ng_mL"] == pytest.approx(1000 * 10 / (17.4 * 24), rel=1e-9)
+    assert m["Cmin_ng_mL"] < m["Cavg_last_period_ng_mL"] < m["Cmax_ng_mL"]
+    code, _, err = run("pk", "--drug", "everolimus", "--regimen", "10 mg dialy")
+    assert code == 2 and "no schedule understood" in err
+
+
+def test_combo_and_synergy_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(
+        "combo",
+        "--context",
+        "BT474",
+        "--drugs",
+        "everolimus,paclitaxel",
+        "--doses1",
+        "0,0.001,0.01,0.1",
+        "--doses2",
+        "0,1,3,10",
+        "--json",
+    )
+    doc = json.loads(out)
+    assert code == 0 and set(doc["scores"]) == {"zip", "bliss", "hsa", "loewe"}
+    assert len(doc["matrix"]["inhibition_pct"]) == 4
+    from mtorsim.response import DoseMatrix
+    from mtorsim.response.synergy import write_synergyfinder_csv
+
+    mx = doc["matrix"]
+    m = DoseMatrix(mx["drug1"], mx["drug2"], mx["conc1"], mx["conc2"], mx["inhibition_pct"])
+    path = write_synergyfinder_csv([m], tmp_path / "m.csv")
+    code, out, _ = run("synergy", str(path), "--json")
+    again = json.loads(out)["pairs"][0]["scores"]
+    assert code == 0
+    assert again["bliss"]["summary"] == pytest.approx(doc["scores"]["bliss"]["summary"], abs=1e-3)
+    code, _, err = run("combo", "--context", "BT474", "--drugs", "everolimus")
+    assert code == 2 and "exactly two agents" in err

@@ -431,6 +431,177 @@ def pk_cmd(
         click.echo(f"wrote {plot_path}")
 
 
+def _parse_doses(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    from mtorsim.pathway.drugs import parse_concentration
+
+    try:
+        return [
+            parse_concentration(x if x.strip()[-1:].isalpha() else f"{x}nM")
+            for x in text.split(",")
+        ]
+    except (IndexError, ValueError) as exc:
+        raise MtorsimError(
+            f"cannot read doses {text!r}: {exc}; write e.g. 0,1,10,100 (nM) or 0,1nM,1uM"
+        ) from None
+
+
+def _synergy_tables(results: dict[str, Any], title: str) -> None:
+    rows = []
+    for name, r in results.items():
+        c1, c2, best = r.most_synergistic()
+        rows.append(
+            [
+                name.upper(),
+                f"{r.summary:+.2f}",
+                f"{best:+.2f} at {c1:g} + {c2:g}",
+                str(int(r.flagged.sum())),
+            ]
+        )
+    print_table(
+        title, ["score", "summary (mean, % points)", "most synergistic cell", "flagged cells"], rows
+    )
+
+
+def _heatmaps(m: Any, results: dict[str, Any], plot_path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [("inhibition (%)", m.response, "viridis", None)] + [
+        (
+            f"{k.upper()} (mean {r.summary:+.1f})",
+            r.scores,
+            "RdBu_r",
+            max(5.0, float(abs(r.scores).max())),
+        )
+        for k, r in results.items()
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6), layout="constrained")
+    for ax, (title, z, cmap, lim) in zip(axes, panels, strict=True):
+        kw = {"vmin": -lim, "vmax": lim} if lim else {"vmin": 0, "vmax": 100}
+        im = ax.imshow(z, origin="lower", cmap=cmap, aspect="auto", **kw)
+        ax.set_xticks(range(len(m.conc2)), [f"{c:.2g}" for c in m.conc2], rotation=90, fontsize=7)
+        ax.set_yticks(range(len(m.conc1)), [f"{c:.2g}" for c in m.conc1], fontsize=7)
+        ax.set(xlabel=f"{m.drug2} ({m.unit})", ylabel=f"{m.drug1} ({m.unit})", title=title)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    _save_plot(axes[0], plot_path)
+
+
+@main.command("combo")
+@click.option("--context", required=True, help="Cell context, e.g. BT474 (see pathway contexts).")
+@click.option("--drugs", required=True, help="Two agents, comma-separated: everolimus,paclitaxel.")
+@click.option("--doses1", help="Doses of the first agent, comma-separated, zero first (nM).")
+@click.option("--doses2", help="Doses of the second agent, comma-separated, zero first (nM).")
+@click.option("--hours", type=float, default=72.0, show_default=True, help="Assay time (h).")
+@click.option("--baseline-correction", is_flag=True, help="SynergyFinder's baseline correction.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Heatmaps (PNG).")
+@json_option
+def combo_cmd(
+    context: str,
+    drugs: str,
+    doses1: str | None,
+    doses2: str | None,
+    hours: float,
+    baseline_correction: bool,
+    plot_path: str | None,
+    as_json: bool,
+) -> None:
+    """Simulated two-drug viability matrix and its ZIP, Bliss, HSA and Loewe scores."""
+    from mtorsim.response import combination_matrix, score
+
+    names = [d.strip() for d in drugs.split(",") if d.strip()]
+    if len(names) != 2:
+        raise MtorsimError(f"--drugs needs exactly two agents, comma-separated; got {drugs!r}")
+    m = combination_matrix(
+        context, names[0], names[1], _parse_doses(doses1), _parse_doses(doses2), hours
+    )
+    results = score(m, correct_baseline=baseline_correction)
+    if plot_path:
+        _heatmaps(m, results, plot_path)
+    if as_json:
+        echo_json(
+            {
+                "context": context,
+                "assay_h": hours,
+                "matrix": m.to_dict(),
+                "scores": {k: r.to_dict() for k, r in results.items()},
+            }
+        )
+        return
+    print_table(
+        f"{context}: % inhibition at {hours:g} h (rows {m.drug1}, columns {m.drug2}, nM)",
+        [f"{m.drug1} \\ {m.drug2}"] + [f"{c:.3g}" for c in m.conc2],
+        [
+            [f"{c:.3g}"] + [f"{v:.1f}" for v in row]
+            for c, row in zip(m.conc1, m.response, strict=True)
+        ],
+    )
+    _synergy_tables(
+        results, "synergy (observed - expected; > 0 synergy, SynergyFinder conventions)"
+    )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
+@main.command("synergy")
+@click.argument("csv_path", type=click.Path(dir_okay=False))
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    type=click.Choice(["zip", "bliss", "hsa", "loewe"]),
+    help="Scores (default: all four).",
+)
+@click.option("--baseline-correction", is_flag=True, help="SynergyFinder's baseline correction.")
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Heatmaps of the first pair (PNG)."
+)
+@json_option
+def synergy_cmd(
+    csv_path: str,
+    methods: tuple[str, ...],
+    baseline_correction: bool,
+    plot_path: str | None,
+    as_json: bool,
+) -> None:
+    """Score measured matrices in SynergyFinder's long CSV format (replicates averaged)."""
+    from mtorsim.response import read_synergyfinder_csv, score
+
+    mats = read_synergyfinder_csv(csv_path)
+    chosen = list(methods) or ["zip", "bliss", "hsa", "loewe"]
+    out = []
+    for k, m in enumerate(mats, start=1):
+        results = score(m, chosen, correct_baseline=baseline_correction)
+        if plot_path and k == 1:
+            _heatmaps(m, results, plot_path)
+        out.append((m, results))
+    if as_json:
+        echo_json(
+            {
+                "file": csv_path,
+                "pairs": [
+                    {
+                        "matrix": m.to_dict(),
+                        "replicated_cells": len(m.replicates),
+                        "scores": {k: r.to_dict() for k, r in res.items()},
+                    }
+                    for m, res in out
+                ],
+            }
+        )
+        return
+    for k, (m, results) in enumerate(out, start=1):
+        _synergy_tables(
+            results,
+            f"pair {k}: {m.drug1} + {m.drug2} ({len(m.conc1)} x {len(m.conc2)} doses, {m.unit})",
+        )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
 @main.group()
 def pathway() -> None:
     """The PI3K/Akt/mTOR signalling model: simulate, contexts, export-sbml, check."""

@@ -35,6 +35,10 @@ class Context(BaseModel):
     genotype: list[str] = Field(default_factory=list)
     genotype_source: str = ""
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    doubling_time_h: ParameterValue | None = Field(
+        default=None,
+        description="untreated in-vitro doubling time (h); used by the cell-response layer",
+    )
 
     def values(self) -> dict[str, float]:
         return {k: v.value for k, v in self.parameters.items()}

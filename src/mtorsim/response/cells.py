@@ -1,0 +1,213 @@
+"""From signalling to cell numbers: net growth rate under drugs.
+
+The link (every constant in ``data/cytotoxics.yaml`` with its source)::
+
+    division = (ln 2 / Td + d0) * P / P0
+    death    = (d0 + sum_j kmax_j * H_j(C_j)) * (S0 / S)^theta
+    net      = division - death,        d0 = f_d * ln 2 / Td / (1 - f_d)
+
+``P`` and ``S`` are the signalling model's proliferation and survival outputs
+at the drug concentrations (``P0``, ``S0`` untreated), ``Td`` the context's
+untreated doubling time, ``H_j`` a Hill function of cytotoxic ``j``
+(``C^h / (C^h + EC50^h)``).  Untreated cells therefore grow at exactly
+``ln 2 / Td``.  Targeted agents act through ``P`` and ``S``; cytotoxics kill,
+and kill more when the survival signal is lower (``theta``): the review's
+rationale that PI3K/Akt/mTOR activity underlies chemoresistance (ref 49).
+Not modelled: cell-cycle-phase dependence of cytotoxic kill (which would make
+cytostatic drugs antagonise antimitotics), drug-induced arrest by cytotoxics.
+
+Signalling is at steady state for constant drug levels: it settles in hours
+(see ``PathwaySimulator.time_course``), cell numbers change over days.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from mtorsim.errors import MtorsimError
+from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.knowledge.vocab import SiteOfAction
+from mtorsim.pathway.contexts import Context, load_context
+from mtorsim.pathway.drugs import UnsupportedMechanismError
+from mtorsim.pathway.simulate import PathwaySimulator
+
+#: doubling time used when a context file gives none (h)
+DEFAULT_DOUBLING_TIME_H = 40.0  # assumed: mid-range of breast cancer lines in culture
+
+
+class Sourced(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: float
+    source: str = Field(min_length=3)
+
+
+class CytotoxicParams(BaseModel):
+    """Kill parameters of one cytotoxic agent (or a pointer to its active form)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ec50_nM: Sourced | None = None
+    hill: Sourced | None = None
+    kmax_per_h: Sourced | None = None
+    acts_as: str | None = None
+    note: str = ""
+
+    def hill_fraction(self, c_nM: float) -> float:
+        assert self.ec50_nM and self.hill
+        if c_nM <= 0:
+            return 0.0
+        h = self.hill.value
+        return float(c_nM**h / (c_nM**h + self.ec50_nM.value**h))
+
+
+class LinkParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    basal_death_fraction: Sourced
+    survival_exponent: Sourced
+
+
+class CytotoxicFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    format_version: str
+    link: LinkParams
+    agents: dict[str, CytotoxicParams]
+
+
+@functools.cache
+def load_cytotoxics() -> CytotoxicFile:
+    path = resources.files("mtorsim.response") / "data" / "cytotoxics.yaml"
+    return CytotoxicFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class GrowthRates:
+    """Rates (1/h) of one context under one drug combination."""
+
+    context: str
+    drugs: dict[str, float]
+    division: float
+    death: float
+    proliferation: float
+    survival: float
+    untreated_net: float
+
+    @property
+    def net(self) -> float:
+        return self.division - self.death
+
+    def relative_viability(self, t_h: float) -> float:
+        """Cell number relative to untreated after ``t_h`` hours (exponential growth)."""
+        return math.exp((self.net - self.untreated_net) * t_h)
+
+    def gr_value(self) -> float:
+        """Growth-rate inhibition (Hafner et al. 2016 Nat Methods 13:521): 2^(k/k0) - 1."""
+        return float(2.0 ** (self.net / self.untreated_net) - 1.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "context": self.context,
+            "drugs_nM": self.drugs,
+            "division_per_h": self.division,
+            "death_per_h": self.death,
+            "net_per_h": self.net,
+            "proliferation": self.proliferation,
+            "survival": self.survival,
+            "gr": self.gr_value(),
+        }
+
+
+class CellResponseModel:
+    """Net growth of a cell context under any mix of targeted and cytotoxic agents.
+
+    Examples
+    --------
+    >>> m = CellResponseModel()
+    >>> m.rates("BT474", {"everolimus": 10, "paclitaxel": 5}).net < m.rates("BT474", {}).net
+    True
+    """
+
+    def __init__(
+        self, sim: PathwaySimulator | None = None, kb: KnowledgeBase | None = None
+    ) -> None:
+        self.kb = kb if kb is not None else load_knowledge_base()
+        self.sim = sim if sim is not None else PathwaySimulator(self.kb)
+        self.data = load_cytotoxics()
+        self._signal_cache: dict[tuple[Any, ...], tuple[float, float]] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def split(self, drugs: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+        """(signalling agents, cytotoxic agents) by knowledge-base id; errors for others."""
+        signalling: dict[str, float] = {}
+        cytotoxic: dict[str, float] = {}
+        for name, c in drugs.items():
+            if not (isinstance(c, int | float) and math.isfinite(c) and c >= 0):
+                raise MtorsimError(f"concentration of {name} must be a number >= 0 nM, got {c!r}")
+            agent = self.kb.agent(name)
+            if agent.site_of_action is SiteOfAction.SIGNALLING:
+                signalling[agent.id] = signalling.get(agent.id, 0.0) + float(c)
+            elif agent.site_of_action is SiteOfAction.CYTOTOXIC:
+                params = self.data.agents.get(agent.id)
+                if params is None or params.ec50_nM is None:
+                    hint = (
+                        f" ({params.note}); use {params.acts_as} in cell assays"
+                        if params is not None and params.acts_as
+                        else f" ({params.note})"
+                        if params is not None
+                        else ""
+                    )
+                    raise UnsupportedMechanismError(
+                        f"{agent.name} has no in-vitro kill parameters{hint}"
+                    )
+                cytotoxic[agent.id] = cytotoxic.get(agent.id, 0.0) + float(c)
+            else:
+                raise UnsupportedMechanismError(
+                    f"{agent.name} acts on the tumour microenvironment "
+                    f"({agent.site_of_action.value}); it has no effect on cells in culture"
+                )
+        return signalling, cytotoxic
+
+    def _signals(self, ctx: Context, signalling: Mapping[str, float]) -> tuple[float, float]:
+        key = (
+            ctx.name,
+            tuple(sorted(signalling.items())),
+            tuple(sorted(self.sim.parameters.items())),
+        )
+        if key not in self._signal_cache:
+            r = self.sim.steady_state(ctx, signalling)
+            self._signal_cache[key] = (r["proliferation"], r["survival"])
+        return self._signal_cache[key]
+
+    @staticmethod
+    def doubling_time_h(ctx: Context) -> float:
+        return ctx.doubling_time_h.value if ctx.doubling_time_h else DEFAULT_DOUBLING_TIME_H
+
+    # ------------------------------------------------------------------ API
+    def rates(self, context: str | Context, drugs: Mapping[str, float]) -> GrowthRates:
+        """Division, death and net growth rates (1/h) at constant drug levels (nM)."""
+        ctx = load_context(context)
+        signalling, cytotoxic = self.split(drugs)
+        p0, s0 = self._signals(ctx, {})
+        p, s = self._signals(ctx, signalling) if signalling else (p0, s0)
+        td = self.doubling_time_h(ctx)
+        f_d = self.data.link.basal_death_fraction.value
+        theta = self.data.link.survival_exponent.value
+        g0 = math.log(2.0) / td
+        d0 = f_d * g0 / (1.0 - f_d)
+        kill = 0.0
+        for a, c in cytotoxic.items():
+            params = self.data.agents[a]
+            assert params.kmax_per_h is not None  # checked in split()
+            kill += params.kmax_per_h.value * params.hill_fraction(c)
+        division = (g0 + d0) * p / p0
+        death = (d0 + kill) * (s0 / max(s, 1e-12)) ** theta
+        return GrowthRates(ctx.name, dict(drugs), division, death, p, s, g0)
+
+
+__all__ = ["CellResponseModel", "GrowthRates", "load_cytotoxics"]

@@ -1,0 +1,448 @@
+"""Drug-combination synergy scores with SynergyFinder's conventions.
+
+Responses are **percent inhibition** (0 = untreated, 100 = no cells), the
+matrix has the zero dose of each drug as its first row / column, and every
+score is *observed minus expected* in percentage points, positive for synergy,
+summarised as the mean over the combination cells (both doses > 0):
+Ianevski et al. 2017 Bioinformatics 33:2413 and 2022 Nucleic Acids Res
+50:W739 (SynergyFinder 3), Yadav et al. 2015 Comput Struct Biotechnol J 13:504
+(ZIP).
+
+- **HSA**: expected = the larger single-agent response (observed).
+- **Bliss**: expected = y1 + y2 - y1 y2 / 100 (observed single-agent responses).
+- **Loewe**: expected y solves c1 / x1(y) + c2 / x2(y) = 1, with x_i the inverse
+  of drug i's fitted four-parameter log-logistic curve (solved exactly, as
+  SynergyFinder 2; version 3 searches a 100-point grid); where no y solves it,
+  SynergyFinder's fallback is used (the larger of the two fitted single-agent
+  responses at the summed dose c1 + c2) and the cell is flagged.
+- **ZIP** (delta score): single-agent 4PL fits give the expected
+  y1 + y2 - y1 y2 / 100; the observed surface is replaced by fitted
+  combination curves (each row and each column refitted with its bottom fixed
+  at the other drug's fitted single-agent response and its top at 100), the
+  two directions averaged.
+
+Curves are drc's LL.4: ``y = c + (d - c) / (1 + exp(b (log x - log e)))``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mtorsim.errors import MtorsimError
+
+METHODS = ("zip", "bliss", "hsa", "loewe")
+
+
+class SynergyInputError(MtorsimError):
+    """A dose-response matrix or file that cannot be scored."""
+
+
+# ---------------------------------------------------------------------- 4PL curves
+@dataclass(frozen=True)
+class LL4:
+    """Four-parameter log-logistic curve (drc LL.4); ``e`` is the EC50 (same unit as doses)."""
+
+    b: float
+    c: float
+    d: float
+    e: float
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", over="ignore"):
+            z = np.where(
+                x > 0,
+                np.exp(self.b * (np.log(np.where(x > 0, x, 1.0)) - np.log(self.e))),
+                np.inf if self.b < 0 else 0.0,
+            )
+        return np.asarray(self.c + (self.d - self.c) / (1.0 + z))
+
+    def inverse(self, y: float) -> float:
+        """Dose giving response ``y``; nan if the curve never reaches it."""
+        lo, hi = min(self.c, self.d), max(self.c, self.d)
+        if not lo < y < hi:
+            return math.nan
+        return float(self.e * ((self.d - self.c) / (y - self.c) - 1.0) ** (1.0 / self.b))
+
+
+def fit_ll4(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    fixed: dict[str, float] | None = None,
+) -> LL4:
+    """Least-squares LL.4 fit to doses > 0 (and the zero dose for the baseline).
+
+    ``fixed`` pins parameters by name (``c``, ``d``). Starting values follow drc's
+    self-starter in spirit: bottom and top from the data, EC50 at the dose nearest
+    the half-way response, slope -1 for rising inhibition.
+    """
+    from scipy.optimize import curve_fit
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    fixed = dict(fixed or {})
+    pos = x > 0
+    if pos.sum() < 2:
+        raise SynergyInputError("a dose-response curve needs at least two positive doses")
+    free = [k for k in ("b", "c", "d", "e") if k not in fixed]
+    y_lo, y_hi = float(np.min(y)), float(np.max(y))
+    rising = y[pos][-1] >= y[pos][0]
+    mid = (y_lo + y_hi) / 2
+    e0 = float(x[pos][np.argmin(np.abs(y[pos] - mid))])
+    start = {
+        "b": -1.0 if rising else 1.0,
+        "c": y_lo if rising else y_hi,
+        "d": y_hi if rising else y_lo,
+        "e": e0,
+    }
+    start["c"] = fixed.get("c", start["c"])
+    start["d"] = fixed.get("d", start["d"])
+
+    # fit log(e) so the EC50 stays positive
+    def model(xx: np.ndarray, *theta: float) -> np.ndarray:
+        p = dict(fixed)
+        p.update(zip(free, theta, strict=True))
+        return LL4(p["b"], p["c"], p["d"], math.exp(p["e"]) if "e" in free else p["e"])(xx)
+
+    p0 = [math.log(start[k]) if k == "e" else start[k] for k in free]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theta, _ = curve_fit(model, x, y, p0=p0, maxfev=20000)
+    except (RuntimeError, ValueError) as exc:
+        raise SynergyInputError(f"four-parameter log-logistic fit failed: {exc}") from None
+    p = dict(fixed)
+    p.update(zip(free, (float(t) for t in theta), strict=True))
+    if "e" in free:
+        p["e"] = math.exp(p["e"])
+    return LL4(p["b"], p["c"], p["d"], p["e"])
+
+
+# ---------------------------------------------------------------------- the matrix
+@dataclass
+class DoseMatrix:
+    """Responses (percent inhibition) on a grid: rows = drug 1 doses, columns = drug 2 doses.
+
+    ``conc1[0]`` and ``conc2[0]`` must be 0 (the single-agent row and column).
+    ``replicates`` keeps every measured value per cell when there were several.
+    """
+
+    drug1: str
+    drug2: str
+    conc1: np.ndarray
+    conc2: np.ndarray
+    response: np.ndarray
+    unit: str = "nM"
+    replicates: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.conc1 = np.asarray(self.conc1, float)
+        self.conc2 = np.asarray(self.conc2, float)
+        self.response = np.asarray(self.response, float)
+        n1, n2 = len(self.conc1), len(self.conc2)
+        if self.response.shape != (n1, n2):
+            raise SynergyInputError(
+                f"response matrix is {self.response.shape}, expected ({n1}, {n2}) for "
+                f"{n1} {self.drug1} doses x {n2} {self.drug2} doses"
+            )
+        for name, c in ((self.drug1, self.conc1), (self.drug2, self.conc2)):
+            if np.any(~np.isfinite(c)) or np.any(c < 0):
+                raise SynergyInputError(f"{name}: doses must be finite and >= 0, got {c.tolist()}")
+            if c[0] != 0:
+                raise SynergyInputError(
+                    f"{name}: the first dose must be 0 (the single-agent row/column of the "
+                    f"other drug); got {c[0]:g}"
+                )
+            if np.any(np.diff(c) <= 0):
+                raise SynergyInputError(f"{name}: doses must increase strictly, got {c.tolist()}")
+            if len(c) < 3:
+                raise SynergyInputError(f"{name}: need the zero dose and at least two doses")
+        bad = np.argwhere(~np.isfinite(self.response))
+        if bad.size:
+            i, j = bad[0]
+            raise SynergyInputError(
+                f"missing or non-numeric response at {self.drug1}={self.conc1[i]:g}, "
+                f"{self.drug2}={self.conc2[j]:g} {self.unit}"
+            )
+
+    @property
+    def mono1(self) -> np.ndarray:
+        return self.response[:, 0]
+
+    @property
+    def mono2(self) -> np.ndarray:
+        return self.response[0, :]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "drug1": self.drug1,
+            "drug2": self.drug2,
+            "unit": self.unit,
+            "conc1": self.conc1.tolist(),
+            "conc2": self.conc2.tolist(),
+            "inhibition_pct": self.response.tolist(),
+        }
+
+
+def baseline_corrected(m: DoseMatrix) -> DoseMatrix:
+    """SynergyFinder 1/2 baseline correction: the mean of the two single-agent fits'
+    minimal responses is the baseline b, and every y -> y - (100 - y) / 100 * b."""
+    f1, f2 = fit_ll4(m.conc1, m.mono1), fit_ll4(m.conc2, m.mono2)
+    base = (min(f1(m.conc1).min(), f1.c) + min(f2(m.conc2).min(), f2.c)) / 2.0
+    y = m.response - (100.0 - m.response) / 100.0 * base
+    return DoseMatrix(m.drug1, m.drug2, m.conc1, m.conc2, y, m.unit, m.replicates)
+
+
+# ---------------------------------------------------------------------- scores
+@dataclass
+class SynergyResult:
+    method: str
+    matrix: DoseMatrix
+    expected: np.ndarray
+    observed: np.ndarray  # observed (HSA, Bliss, Loewe) or fitted (ZIP) responses
+    flagged: np.ndarray  # cells where the reference could not be computed as defined
+
+    @property
+    def scores(self) -> np.ndarray:
+        """observed - expected (percentage points); zero-dose row/column set to 0."""
+        s = np.asarray(self.observed - self.expected, dtype=float)
+        s[0, :] = 0.0
+        s[:, 0] = 0.0
+        return s
+
+    @property
+    def summary(self) -> float:
+        """Mean score over the combination cells (both doses > 0)."""
+        return float(self.scores[1:, 1:].mean())
+
+    def most_synergistic(self) -> tuple[float, float, float]:
+        s = self.scores[1:, 1:]
+        i, j = np.unravel_index(int(np.argmax(s)), s.shape)
+        return float(self.matrix.conc1[i + 1]), float(self.matrix.conc2[j + 1]), float(s[i, j])
+
+    def to_dict(self) -> dict[str, Any]:
+        c1, c2, best = self.most_synergistic()
+        return {
+            "method": self.method,
+            "summary": self.summary,
+            "scores": self.scores.tolist(),
+            "expected_pct": self.expected.tolist(),
+            "most_synergistic": {"conc1": c1, "conc2": c2, "score": best},
+            "flagged_cells": int(self.flagged.sum()),
+        }
+
+
+def hsa(m: DoseMatrix) -> SynergyResult:
+    exp = np.maximum(m.mono1[:, None], m.mono2[None, :])
+    return SynergyResult("hsa", m, exp, m.response.copy(), np.zeros(exp.shape, bool))
+
+
+def bliss(m: DoseMatrix) -> SynergyResult:
+    y1, y2 = m.mono1[:, None], m.mono2[None, :]
+    exp = y1 + y2 - y1 * y2 / 100.0
+    return SynergyResult("bliss", m, exp, m.response.copy(), np.zeros(exp.shape, bool))
+
+
+def loewe(m: DoseMatrix) -> SynergyResult:
+    from scipy.optimize import brentq
+
+    f1, f2 = fit_ll4(m.conc1, m.mono1), fit_ll4(m.conc2, m.mono2)
+    exp = np.zeros_like(m.response)
+    flagged = np.zeros(exp.shape, bool)
+    for i, c1 in enumerate(m.conc1):
+        for j, c2 in enumerate(m.conc2):
+            if i == 0 or j == 0:
+                exp[i, j] = m.response[i, j]
+                continue
+
+            def g(y: float, c1: float = c1, c2: float = c2) -> float:
+                return c1 / f1.inverse(y) + c2 / f2.inverse(y) - 1.0
+
+            lo = max(min(f1.c, f1.d), min(f2.c, f2.d)) + 1e-9
+            hi = min(max(f1.c, f1.d), max(f2.c, f2.d)) - 1e-9
+            y_hsa = float(max(f1(c1 + c2), f2(c1 + c2)))
+            try:
+                if lo < hi and np.sign(g(lo)) != np.sign(g(hi)):
+                    exp[i, j] = brentq(g, lo, hi, xtol=1e-10)
+                else:
+                    exp[i, j], flagged[i, j] = y_hsa, True
+            except (ValueError, ZeroDivisionError):
+                exp[i, j], flagged[i, j] = y_hsa, True
+    return SynergyResult("loewe", m, exp, m.response.copy(), flagged)
+
+
+def zip_delta(m: DoseMatrix) -> SynergyResult:
+    f1, f2 = fit_ll4(m.conc1, m.mono1), fit_ll4(m.conc2, m.mono2)
+    y1 = f1(m.conc1)  # fitted single-agent responses
+    y2 = f2(m.conc2)
+    exp = y1[:, None] + y2[None, :] - y1[:, None] * y2[None, :] / 100.0
+    fit_rows = np.zeros_like(m.response)
+    fit_cols = np.zeros_like(m.response)
+    flagged = np.zeros(exp.shape, bool)
+    # drug 1 varied at each fixed drug-2 dose j: bottom = drug 2 alone at that dose
+    for j in range(1, len(m.conc2)):
+        y = m.response[:, j].copy()
+        y[0] = y2[j]
+        try:
+            fit = fit_ll4(m.conc1, y, fixed={"c": float(y2[j]), "d": 100.0})
+            fit_rows[:, j] = fit(m.conc1)
+        except SynergyInputError:
+            fit_rows[:, j], flagged[:, j] = m.response[:, j], True
+    for i in range(1, len(m.conc1)):
+        y = m.response[i, :].copy()
+        y[0] = y1[i]
+        try:
+            fit = fit_ll4(m.conc2, y, fixed={"c": float(y1[i]), "d": 100.0})
+            fit_cols[i, :] = fit(m.conc2)
+        except SynergyInputError:
+            fit_cols[i, :], flagged[i, :] = m.response[i, :], True
+    observed = (fit_rows + fit_cols) / 2.0
+    return SynergyResult("zip", m, exp, observed, flagged)
+
+
+SCORERS = {"zip": zip_delta, "bliss": bliss, "hsa": hsa, "loewe": loewe}
+
+
+def score(
+    m: DoseMatrix, methods: Sequence[str] = METHODS, correct_baseline: bool = False
+) -> dict[str, SynergyResult]:
+    """All requested scores for one matrix."""
+    unknown = [x for x in methods if x.lower() not in SCORERS]
+    if unknown:
+        raise SynergyInputError(
+            f"unknown synergy method(s) {unknown}; choose from {', '.join(METHODS)}"
+        )
+    mm = baseline_corrected(m) if correct_baseline else m
+    return {x.lower(): SCORERS[x.lower()](mm) for x in methods}
+
+
+# ---------------------------------------------------------------------- SynergyFinder CSV
+_COLUMNS = ("PairIndex", "Response", "Drug1", "Drug2", "Conc1", "Conc2", "ConcUnit")
+
+
+def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
+    """Read SynergyFinder's long format (one row per well; replicates averaged per cell).
+
+    Columns: PairIndex, Response (percent inhibition), Drug1, Drug2, Conc1, Conc2,
+    ConcUnit (one unit per pair).  Errors name the file, the row and the column.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise SynergyInputError(f"{path}: cannot read ({exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    cols = reader.fieldnames or []
+    missing = [c for c in _COLUMNS if c not in cols]
+    if missing:
+        raise SynergyInputError(
+            f"{path}: missing column(s) {', '.join(missing)}; SynergyFinder's long format needs "
+            f"{', '.join(_COLUMNS)}"
+        )
+    pairs: dict[str, dict[str, Any]] = {}
+    for rowno, row in enumerate(reader, start=2):
+        key = row["PairIndex"].strip()
+
+        def num(col: str, row: dict[str, str] = row, rowno: int = rowno) -> float:
+            raw = (row.get(col) or "").strip()
+            try:
+                val = float(raw)
+            except ValueError:
+                raise SynergyInputError(
+                    f"{path}, row {rowno}, column {col}: {raw!r} is not a number"
+                ) from None
+            if not math.isfinite(val):
+                raise SynergyInputError(f"{path}, row {rowno}, column {col}: {raw!r} is not finite")
+            return val
+
+        c1, c2, r = num("Conc1"), num("Conc2"), num("Response")
+        for col, v in (("Conc1", c1), ("Conc2", c2)):
+            if v < 0:
+                raise SynergyInputError(f"{path}, row {rowno}, column {col}: negative dose {v:g}")
+        p = pairs.setdefault(
+            key,
+            {
+                "drug1": row["Drug1"].strip(),
+                "drug2": row["Drug2"].strip(),
+                "unit": row["ConcUnit"].strip(),
+                "cells": {},
+            },
+        )
+        if row["ConcUnit"].strip() != p["unit"]:
+            raise SynergyInputError(
+                f"{path}, row {rowno}, column ConcUnit: {row['ConcUnit']!r} differs from "
+                f"{p['unit']!r} earlier in pair {key}; convert to one unit"
+            )
+        if (row["Drug1"].strip(), row["Drug2"].strip()) != (p["drug1"], p["drug2"]):
+            raise SynergyInputError(f"{path}, row {rowno}: pair {key} changes its drugs")
+        p["cells"].setdefault((c1, c2), []).append(r)
+    if not pairs:
+        raise SynergyInputError(f"{path}: no data rows")
+    out = []
+    for key, p in pairs.items():
+        cells: dict[tuple[float, float], list[float]] = p["cells"]
+        conc1 = sorted({c for c, _ in cells})
+        conc2 = sorted({c for _, c in cells})
+        if conc1[0] != 0 or conc2[0] != 0:
+            raise SynergyInputError(
+                f"{path}: pair {key} has no zero dose of "
+                f"{p['drug1'] if conc1[0] != 0 else p['drug2']} (the single-agent row/column); "
+                "add the wells with that drug at 0"
+            )
+        resp = np.full((len(conc1), len(conc2)), np.nan)
+        reps: dict[tuple[int, int], list[float]] = {}
+        for (c1, c2), vals in cells.items():
+            i, j = conc1.index(c1), conc2.index(c2)
+            resp[i, j] = float(np.mean(vals))
+            if len(vals) > 1:
+                reps[(i, j)] = vals
+        hole = np.argwhere(np.isnan(resp))
+        if hole.size:
+            i, j = hole[0]
+            raise SynergyInputError(
+                f"{path}: pair {key} has no well at {p['drug1']}={conc1[i]:g}, "
+                f"{p['drug2']}={conc2[j]:g} {p['unit']}; the matrix must be complete"
+            )
+        out.append(
+            DoseMatrix(
+                p["drug1"], p["drug2"], np.array(conc1), np.array(conc2), resp, p["unit"], reps
+            )
+        )
+    return out
+
+
+def write_synergyfinder_csv(matrices: Sequence[DoseMatrix], path: str | Path) -> Path:
+    """Write matrices in SynergyFinder's long format (atomically)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(_COLUMNS)
+        for k, m in enumerate(matrices, start=1):
+            for i, c1 in enumerate(m.conc1):
+                for j, c2 in enumerate(m.conc2):
+                    w.writerow(
+                        [
+                            k,
+                            f"{m.response[i, j]:.6g}",
+                            m.drug1,
+                            m.drug2,
+                            f"{c1:g}",
+                            f"{c2:g}",
+                            m.unit,
+                        ]
+                    )
+    tmp.replace(path)
+    return path
+
+
+def results_to_json(results: dict[str, SynergyResult]) -> str:
+    return json.dumps({k: v.to_dict() for k, v in results.items()})
