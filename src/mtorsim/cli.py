@@ -658,13 +658,7 @@ def pathway_simulate(
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        ax = tc.plot()
-        tmp = Path(plot_path).with_name(f".{Path(plot_path).name}.tmp.png")
-        ax.figure.savefig(tmp, dpi=120)
-        plt.close(ax.figure)
-        tmp.replace(plot_path)
+        _save_plot(tc.plot(), plot_path)
     if as_json:
         echo_json(tc.to_dict())
         return

@@ -16,16 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mtorsim.errors import DataFileError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.pathway.contexts import ParameterValue as Sourced
 from mtorsim.pharmacology.pk import LinearPK, PKParameters
 from mtorsim.pharmacology.regimen import Patient, Regimen, Route, parse_regimen
 
 PK_FORMAT = "1.0"
-
-
-class Sourced(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    value: float
-    source: str = Field(min_length=3, description="citation, 'derived: ...' or 'assumed: ...'")
 
 
 class DrugPK(BaseModel):

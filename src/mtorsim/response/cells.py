@@ -30,23 +30,18 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.vocab import SiteOfAction
 from mtorsim.pathway.contexts import Context, load_context
+from mtorsim.pathway.contexts import ParameterValue as Sourced
 from mtorsim.pathway.drugs import UnsupportedMechanismError
 from mtorsim.pathway.simulate import PathwaySimulator
 
 #: doubling time used when a context file gives none (h)
 DEFAULT_DOUBLING_TIME_H = 40.0  # assumed: mid-range of breast cancer lines in culture
-
-
-class Sourced(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    value: float
-    source: str = Field(min_length=3)
 
 
 class CytotoxicParams(BaseModel):
