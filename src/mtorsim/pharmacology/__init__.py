@@ -1,5 +1,6 @@
 """Pharmacology: dosing regimens and linear pharmacokinetics (concentration over time)."""
 
+from mtorsim.knowledge.vocab import Route
 from mtorsim.pharmacology.drugpk import (
     DrugPK,
     PKProfile,
@@ -14,7 +15,6 @@ from mtorsim.pharmacology.regimen import (
     Patient,
     Regimen,
     RegimenError,
-    Route,
     parse_regimen,
 )
 

@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mtorsim.errors import DataFileError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.knowledge.vocab import Route
 from mtorsim.pathway.contexts import ParameterValue as Sourced
 from mtorsim.pharmacology.pk import LinearPK, PKParameters
-from mtorsim.pharmacology.regimen import Patient, Regimen, Route, parse_regimen
+from mtorsim.pharmacology.regimen import Patient, Regimen, parse_regimen
 
 PK_FORMAT = "1.0"
 

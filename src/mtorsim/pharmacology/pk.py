@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mtorsim.errors import MtorsimError
-from mtorsim.pharmacology.regimen import DoseEvent, Route
+from mtorsim.knowledge.vocab import Route
+from mtorsim.pharmacology.regimen import DoseEvent
 
 
 class PKError(MtorsimError):
@@ -121,18 +122,14 @@ class LinearPK:
             a[0, 0] = -ka
             a[c, 0] = ka
         a[c, c] = -p.k10
-        if p.Q > 0:
-            k12, k21 = p.Q / p.V1, p.Q / p.V2
-            a[c, c] -= k12
-            a[c + 1, c] = k12
-            a[c, c + 1] = k21
-            a[c + 1, c + 1] = -k21
-        if p.Q3 > 0:
-            k13, k31 = p.Q3 / p.V1, p.Q3 / p.V3
-            a[c, c] -= k13
-            a[c + 2, c] = k13
-            a[c, c + 2] = k31
-            a[c + 2, c + 2] = -k31
+        # peripheral compartments exchange with the central one: (Q, V2), then (Q3, V3)
+        for k, (q, v) in enumerate(((p.Q, p.V2), (p.Q3, p.V3)), start=1):
+            if q <= 0:
+                continue
+            a[c, c] -= q / p.V1
+            a[c + k, c] = q / p.V1
+            a[c, c + k] = q / v
+            a[c + k, c + k] = -q / v
         return a, c
 
     def _response(self, into: str) -> _Response:

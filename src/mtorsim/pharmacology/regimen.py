@@ -37,17 +37,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from mtorsim.errors import MtorsimError
+from mtorsim.knowledge.vocab import Route
 
 
 class RegimenError(MtorsimError):
     """A regimen text or object that cannot be understood."""
-
-
-class Route(StrEnum):
-    ORAL = "oral"
-    IV = "iv"
-    IM = "im"
-    SC = "sc"
 
 
 class DoseUnit(StrEnum):
@@ -206,6 +200,15 @@ _DOSE = re.compile(
     rf"^(?:auc\s*{_NUM}|{_NUM}\s*(mg/m2|mg/m\^2|mg/m²|mg/kg|mg|g|ug|µg|mcg))\b", re.I
 )
 _ROUTE = re.compile(r"^(oral|orally|po|p\.o\.|iv|i\.v\.|intravenous|im|i\.m\.|sc|s\.c\.)\b", re.I)
+_ROUTE_WORDS = {
+    "oral": Route.ORAL,
+    "orally": Route.ORAL,
+    "po": Route.ORAL,
+    "iv": Route.IV,
+    "intravenous": Route.IV,
+    "im": Route.IM,
+    "sc": Route.SC,
+}
 _OVER = re.compile(rf"^over\s+{_NUM}\s*(min|minutes|h|hours?|hr)\b", re.I)
 _UNIT_DAYS = {"day": 1.0, "days": 1.0, "week": 7.0, "weeks": 7.0, "w": 7.0}
 
@@ -286,9 +289,7 @@ def _parse_phase(text: str, dose_prefix: Phase | None) -> Phase:
     rm = _ROUTE.match(s)
     if rm:
         word = rm[1].lower().replace(".", "")
-        route = {"orally": Route.ORAL, "po": Route.ORAL, "intravenous": Route.IV}.get(
-            word, Route(word) if word in Route._value2member_map_ else Route.ORAL
-        )
+        route = _ROUTE_WORDS[word]
         s = s[rm.end() :].strip()
         om = _OVER.match(s)
         if om:

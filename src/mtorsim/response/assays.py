@@ -18,7 +18,8 @@ from mtorsim.response.synergy import LL4, DoseMatrix, SynergyInputError, fit_ll4
 #: assay length (h): the usual 72-h viability assay
 ASSAY_HOURS = 72.0
 
-#: default top doses (nM) for simulated assays; six doses in 3-fold steps below them
+#: default top doses (nM) for simulated assays (assumed: assay design spanning each agent's
+#: modelled effect range, not data); six doses in 3-fold steps below them
 #: (rapalogs: 4-fold, because the model's rapalog potency is sub-pM to pM)
 DEFAULT_FACTOR: dict[str, float] = {
     "everolimus": 4.0,
