@@ -420,6 +420,10 @@ def pk_cmd(
             ["Cavg over the period", f"{m['Cavg_last_period_ng_mL']:.4g} ng/mL"],
             ["steady-state average (F*dose/(CL*period))", f"{m['Css_avg_ng_mL']:.4g} ng/mL"],
             [
+                "unbound steady-state average",
+                f"{m['Css_avg_unbound_nM']:.4g} nM (fu {m['fu']:.3g})",
+            ],
+            [
                 "time to 90% of steady state",
                 "not reached" if t90 is None else f"{t90:.1f} h ({t90 / 24:.1f} days)",
             ],

@@ -170,8 +170,9 @@ def test_every_pk_record_is_an_agent_with_sources() -> None:
     data = load_pk_data()
     for name, rec in data.drugs.items():
         assert kb.agent(name).id == name
-        for field in ("CL", "V1", "half_life_h", "molecular_weight"):
+        for field in ("CL", "V1", "half_life_h", "molecular_weight", "fu"):
             assert len(getattr(rec, field).source) > 5
+        assert 0 < rec.fu.value <= 1, name
     assert {
         "everolimus",
         "exemestane",
@@ -189,6 +190,15 @@ def test_every_pk_record_is_an_agent_with_sources() -> None:
         "ridaforolimus",
         "anastrozole",
     } <= set(data.drugs)
+
+
+def test_unbound_concentration_is_fu_times_molar_total() -> None:
+    """Free nM = fu x (mg/L x 1e6 / MW): letrozole 2.5 mg daily, fu 0.40, MW 285.3."""
+    prof = simulate_pk("letrozole", "2.5 mg daily", days=7)
+    total_nM = prof.conc_mg_L * 1e6 / 285.3
+    assert np.allclose(prof.unbound_nM, 0.40 * total_nM, rtol=1e-12)
+    m = prof.metrics()
+    assert m["Css_avg_unbound_nM"] == pytest.approx(0.40 * m["Css_avg_ng_mL"] / 285.3 * 1e3)
 
 
 def test_fulvestrant_label_exposure() -> None:

@@ -82,6 +82,34 @@ def test_null_surfaces_score_zero() -> None:
     assert not lw.flagged[1:, 1:].any()
 
 
+def test_loewe_hand_example_sham_combination() -> None:
+    """Two copies of one Hill-1 drug, y = 100 x / (x + 1): Loewe's expected response at
+    (1, 1) is the drug at dose 2, 100 * 2 / 3; an observed 75 scores 75 - 66.67 = 8.33."""
+    c = np.array([0.0, 0.25, 0.5, 1.0, 2.0, 4.0])
+    mono = 100 * c / (c + 1)
+    y = np.maximum(mono[:, None], mono[None, :])
+    y[3, 3] = 75.0
+    r = score(DoseMatrix("A", "A'", c, c, y), ["loewe"])["loewe"]
+    assert r.expected[3, 3] == pytest.approx(200 / 3, abs=1e-4)
+    assert r.scores[3, 3] == pytest.approx(75 - 200 / 3, abs=1e-4)
+    # every other sham cell: expected = f(c1 + c2)
+    assert r.expected[2, 4] == pytest.approx(100 * 2.5 / 3.5, abs=1e-4)
+
+
+def test_zip_hand_example() -> None:
+    """Survival S = 1 / ((1 + x)(1 + z) + a x z) (x, z = dose / EC50): at each fixed dose of
+    one drug the other's curve is exactly Hill-1 with the fixed drug's response as bottom and
+    100% as top, so ZIP's fits are exact and delta = observed - Bliss.  At x = z = 1, a = 2:
+    observed 100 (1 - 1/6) = 83.33, Bliss 75, delta 8.33; a = 0 is Bliss, delta 0."""
+    c = np.array([0.0, 0.25, 0.5, 1.0, 2.0, 4.0])
+    x, z = np.meshgrid(c / 1.0, c / 1.0, indexing="ij")
+    for a, want in ((2.0, 100 * (1 - 1 / 6) - 75), (0.0, 0.0)):
+        y = 100 * (1 - 1 / ((1 + x) * (1 + z) + a * x * z))
+        r = score(DoseMatrix("A", "B", c, c, y), ["zip"])["zip"]
+        assert r.scores[3, 3] == pytest.approx(want, abs=1e-3)
+        assert r.expected[3, 3] == pytest.approx(75.0, abs=1e-3)
+
+
 def test_agrees_with_the_synergy_package(model: CellResponseModel) -> None:
     """Oracle: djwooten's `synergy` (viability E, synergy = E_ref - E) x 100 equals our
     Bliss and HSA exactly; ZIP within 1 point (synergy frees the combination curves' top,

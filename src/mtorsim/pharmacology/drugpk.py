@@ -40,6 +40,10 @@ class DrugPK(BaseModel):
     F: Sourced | None = None
     iiv_cv: dict[str, Sourced] = Field(default_factory=dict)
     half_life_h: Sourced
+    fu: Sourced = Field(
+        description="unbound fraction of the drug in the measured matrix (free = fu x total); "
+        "the cell layer acts on free concentrations (free-drug hypothesis)"
+    )
     note: str = ""
 
     def parameters(self) -> PKParameters:
@@ -139,6 +143,7 @@ class PKProfile:
     period_h: float
     css_avg_mg_L: float
     half_life_h: float
+    fu: float = 1.0
     provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -148,6 +153,11 @@ class PKProfile:
     @property
     def conc_nM(self) -> np.ndarray:
         return self.conc_mg_L * 1e6 / self.molecular_weight
+
+    @property
+    def unbound_nM(self) -> np.ndarray:
+        """Free (unbound) concentration, nM: what a cell in the tumour sees (``fu`` x total)."""
+        return self.conc_nM * self.fu
 
     def _last_period(self) -> np.ndarray:
         return np.asarray(self.time_h >= self.time_h[-1] - self.period_h - 1e-9)
@@ -165,6 +175,8 @@ class PKProfile:
             "AUC_last_period_ng_h_mL": auc,
             "Cavg_last_period_ng_mL": auc / (t[-1] - t[0]) if t[-1] > t[0] else float(c[0]),
             "Css_avg_ng_mL": self.css_avg_mg_L * 1000.0,
+            "Css_avg_unbound_nM": self.css_avg_mg_L * 1e6 / self.molecular_weight * self.fu,
+            "fu": self.fu,
             "period_h": self.period_h,
             "t90_steady_state_h": self.time_to_steady_state(0.9),
             "terminal_half_life_h": self.half_life_h,
@@ -202,7 +214,12 @@ class PKProfile:
         import pandas as pd
 
         return pd.DataFrame(
-            {"time_h": self.time_h, "conc_ng_mL": self.conc_ng_mL, "conc_nM": self.conc_nM}
+            {
+                "time_h": self.time_h,
+                "conc_ng_mL": self.conc_ng_mL,
+                "conc_nM": self.conc_nM,
+                "unbound_nM": self.unbound_nM,
+            }
         )
 
     def plot(self, ax: Any = None) -> Any:
@@ -278,8 +295,10 @@ def simulate_pk(
         period,
         css,
         p.apparent_half_life_h(),
+        rec.fu.value,
         {
             "pk_source": rec.CL.source,
+            "fu_source": rec.fu.source,
             "parameters": {
                 k: getattr(p, k) for k in ("CL", "V1", "Q", "V2", "Q3", "V3", "ka", "F")
             },
