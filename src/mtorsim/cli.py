@@ -12,7 +12,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +26,7 @@ from mtorsim.errors import MtorsimError
 from mtorsim.knowledge import base as kb_base
 from mtorsim.knowledge import query, schema
 from mtorsim.knowledge.lint import lint as run_lint
+from mtorsim.fileio import write_atomic
 from mtorsim.knowledge.vocab import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,21 +48,6 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for r in rows:
         table.add_row(*("" if v is None else escape(str(v)) for v in r))
     _console().print(table)
-
-
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _kb(data_dir: str | None) -> kb_base.KnowledgeBase:
@@ -796,3 +781,112 @@ def pathway_calibrate(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# --------------------------------------------------------------------------- virtual trials
+
+
+@main.group()
+def trial() -> None:
+    """Virtual clinical trials: built-in designs from the review, or your own YAML."""
+
+
+@trial.command("list")
+@json_option
+def trial_list(as_json: bool) -> None:
+    """The built-in trial designs."""
+    from mtorsim.trials.design import builtin_designs, load_design
+
+    rows = []
+    for key in builtin_designs():
+        d = load_design(key)
+        rows.append(
+            {
+                "id": d.id,
+                "name": d.name,
+                "phase": d.phase,
+                "n": d.n_patients,
+                "arms": [a.label for a in d.arms],
+                "source": d.source,
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    print_table(
+        "built-in trial designs (mtorsim trial run ID)",
+        ["id", "name", "phase", "N", "arms", "source"],
+        [[r["id"], r["name"], r["phase"], r["n"], " | ".join(r["arms"]), r["source"]] for r in rows],
+    )
+
+
+@trial.command("schema")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write to a file.")
+def trial_schema(out_path: str | None) -> None:
+    """JSON Schema of the trial-design YAML format."""
+    from mtorsim.trials.design import design_schema
+
+    text = json.dumps(design_schema(), indent=2)
+    if out_path:
+        write_atomic(out_path, text + "\n")
+        click.echo(f"wrote {out_path}")
+    else:
+        click.echo(text)
+
+
+@trial.command("run")
+@click.argument("design")
+@click.option("--patients", type=int, default=None, help="Number of virtual patients (default: the design's N).")
+@click.option("--seed", type=int, default=20131, show_default=True, help="Random seed.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: mtorsim-out/DESIGN).")
+@click.option("--exact", "exact_n", type=int, default=0, show_default=True,
+              help="Also run the exact coupled path on this many patients and report the difference.")
+@json_option
+def trial_run(design: str, patients: int | None, seed: int, out_dir: str | None, exact_n: int,
+              as_json: bool) -> None:
+    """Run a virtual trial (built-in id such as bolero-2, or a design YAML path)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from mtorsim.reports import summary_rows, write_trial_outputs
+    from mtorsim.reports.trial_report import comparison_text
+    from mtorsim.trials.design import load_design
+    from mtorsim.trials.run import run_trial
+
+    d = load_design(design)
+    out = Path(out_dir) if out_dir else Path("mtorsim-out") / d.id
+    show = not as_json and sys.stderr.isatty()
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), disable=not show, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"{d.name}: virtual patients", total=None)
+        result = run_trial(
+            d,
+            n_patients=patients,
+            seed=seed,
+            checkpoint_dir=out / ".chunks",
+            exact_subsample=exact_n,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    files = write_trial_outputs(result, out)
+    if as_json:
+        echo_json(result.summary | {"files": files})
+        return
+    rows = summary_rows(result)
+    print_table(
+        f"{d.name} (virtual, seed {seed}); published values from the review's knowledge base",
+        list(rows[0]),
+        [list(r.values()) for r in rows],
+    )
+    comp = comparison_text(result)
+    if comp:
+        click.echo(comp)
+    ex = result.summary.get("exact_check")
+    if ex:
+        click.echo(
+            f"exact coupled path, {ex['patients']} patients: median PFS {ex['median_pfs_exact']:.2f} "
+            f"vs fast {ex['median_pfs_fast']:.2f} months ({100 * ex['median_pfs_rel_diff']:.2f}% apart)"
+        )
+    note = result.summary["provenance"].get("note")
+    if note:
+        click.echo(f"note: {note}")
+    click.echo(f"wrote {', '.join(Path(f).name for f in files.values())} to {out}")

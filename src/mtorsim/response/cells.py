@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict
 
@@ -203,6 +204,38 @@ class CellResponseModel:
         division = (g0 + d0) * p / p0
         death = (d0 + kill) * (s0 / max(s, 1e-12)) ** theta
         return GrowthRates(ctx.name, dict(drugs), division, death, p, s, g0)
+
+    def net_rate(
+        self,
+        context: str | Context,
+        proliferation: np.ndarray,
+        survival: np.ndarray,
+        cytotoxic_nM: Mapping[str, np.ndarray],
+    ) -> np.ndarray:
+        """Net growth rate (1/h), vectorised, from given signalling outputs and cytotoxic
+        concentrations: the formula of :meth:`rates` for arrays (the trial layer feeds it
+        signalling outputs from precomputed surfaces or a dynamic simulation)."""
+        ctx = load_context(context)
+        p0, s0 = self._signals(ctx, {})
+        g0 = math.log(2.0) / self.doubling_time_h(ctx)
+        f_d = self.data.link.basal_death_fraction.value
+        theta = self.data.link.survival_exponent.value
+        d0 = f_d * g0 / (1.0 - f_d)
+        kill = np.zeros_like(np.asarray(proliferation, float))
+        for a, c in cytotoxic_nM.items():
+            params = self.data.agents[self.kb.agent(a).id]
+            if params.ec50_nM is None or params.kmax_per_h is None:
+                raise UnsupportedMechanismError(f"{a} has no kill parameters ({params.note})")
+            h = params.hill.value if params.hill else 1.0
+            cc = np.maximum(np.asarray(c, float), 0.0) ** h
+            kill = kill + params.kmax_per_h.value * cc / (cc + params.ec50_nM.value**h)
+        division = (g0 + d0) * np.asarray(proliferation, float) / p0
+        death = (d0 + kill) * (s0 / np.maximum(np.asarray(survival, float), 1e-12)) ** theta
+        return np.asarray(division - death)
+
+    def untreated_net(self, context: str | Context) -> float:
+        """ln 2 / Td of the context (1/h)."""
+        return math.log(2.0) / self.doubling_time_h(load_context(context))
 
 
 __all__ = ["CellResponseModel", "GrowthRates", "load_cytotoxics"]

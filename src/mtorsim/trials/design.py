@@ -1,0 +1,249 @@
+"""Trial designs: a versioned YAML schema (pydantic), built-in designs and loading.
+
+A design names its arms (regimens in the pharmacology layer's text form), randomisation,
+population (signalling contexts, genotype prevalences, baseline tumour burden), assessment
+schedule, follow-up and endpoints.  ``mtorsim trial schema`` exports the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mtorsim.errors import MtorsimError
+from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.pathway.contexts import ParameterValue as Sourced
+from mtorsim.pathway.contexts import load_context
+from mtorsim.pharmacology.drugpk import drug_pk
+from mtorsim.pharmacology.regimen import parse_regimen
+
+DESIGN_FORMAT = "1.0"
+
+Endpoint = Literal["PFS", "TTP", "ORR", "CBR", "DCR", "RESPONSE_AT"]
+
+
+class DesignError(MtorsimError):
+    """A trial design that cannot be used; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dose(_Strict):
+    drug: str = Field(description="agent name or synonym from the knowledge base")
+    regimen: str = Field(description="pharmacology text form, e.g. '10 mg daily'")
+
+
+class Arm(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="arm id (matches the KB)")
+    label: str
+    ratio: int = Field(default=1, ge=1, description="randomisation weight")
+    placebo: bool = Field(default=False, description="the arm includes a placebo")
+    doses: list[Dose] = Field(min_length=1)
+
+
+class LogNormalSpec(_Strict):
+    median: float = Field(gt=0)
+    cv: float = Field(ge=0)
+    minimum: float = Field(default=0.0, ge=0)
+    source: str = Field(min_length=3)
+
+
+class ContextWeight(_Strict):
+    context: str = Field(description="a built-in signalling context (mtorsim pathway contexts)")
+    weight: Sourced
+
+
+class Genotype(_Strict):
+    name: str
+    prevalence: Sourced
+    present: dict[str, float] = Field(
+        default_factory=dict, description="context-parameter multipliers when present"
+    )
+    absent: dict[str, float] = Field(
+        default_factory=dict, description="context-parameter multipliers when absent"
+    )
+
+
+class Factor(_Strict):
+    name: str
+    prevalence: Sourced
+
+
+class Population(_Strict):
+    description: str
+    menopausal_status: Literal["pre", "post", "any"] = "any"
+    contexts: list[ContextWeight] = Field(min_length=1)
+    genotypes: list[Genotype] = Field(default_factory=list)
+    overrides: dict[str, Sourced] = Field(
+        default_factory=dict, description="signalling-model parameters set for every patient"
+    )
+    baseline_sld_mm: LogNormalSpec
+    weight_kg: Sourced = Sourced(value=70.0, source="assumed: adult reference body weight")
+    height_cm: Sourced = Sourced(value=165.0, source="assumed: reference adult woman")
+
+
+class Assessment(_Strict):
+    interval_weeks: float = Field(gt=0)
+    confirm_response: bool = False
+    response_at_weeks: float | None = Field(default=None, gt=0)
+
+
+class FollowUp(_Strict):
+    accrual_months: float = Field(ge=0)
+    cutoff_months: float = Field(gt=0, description="data cut-off, months after first patient")
+    dropout_per_year: float = Field(default=0.0, ge=0)
+    max_treatment_months: float | None = Field(default=None, gt=0)
+
+
+class Published(_Strict):
+    trial: str = Field(description="knowledge-base trial id")
+    analysis: str | None = Field(default=None, description="knowledge-base analysis label")
+
+
+class Design(_Strict):
+    format_version: Literal["1.0"]
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    source: str = Field(min_length=3, description="where the design comes from")
+    phase: str
+    n_patients: int = Field(gt=0)
+    arms: list[Arm] = Field(min_length=1)
+    experimental: str | None = Field(default=None, description="arm id compared with control")
+    control: str | None = None
+    stratification: list[Factor] = Field(default_factory=list)
+    population: Population
+    assessment: Assessment
+    follow_up: FollowUp
+    endpoints: list[Endpoint] = Field(min_length=1)
+    published: Published | None = None
+    notes: str = ""
+
+    @field_validator("arms")
+    @classmethod
+    def _unique_arms(cls, arms: list[Arm]) -> list[Arm]:
+        ids = [a.id for a in arms]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate arm ids {sorted(dup)}")
+        return arms
+
+    @model_validator(mode="after")
+    def _comparison(self) -> Design:
+        ids = {a.id for a in self.arms}
+        for role in ("experimental", "control"):
+            v = getattr(self, role)
+            if v is not None and v not in ids:
+                raise ValueError(f"{role} arm {v!r} is not one of the arms {sorted(ids)}")
+        if (self.experimental is None) != (self.control is None):
+            raise ValueError("give both experimental and control arms, or neither")
+        if "RESPONSE_AT" in self.endpoints and self.assessment.response_at_weeks is None:
+            raise ValueError("endpoint RESPONSE_AT needs assessment.response_at_weeks")
+        if self.follow_up.accrual_months >= self.follow_up.cutoff_months:
+            raise ValueError("follow_up.cutoff_months must come after accrual_months")
+        return self
+
+    def digest(self) -> str:
+        """Hash of the design's content (provenance)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def arm(self, arm_id: str) -> Arm:
+        for a in self.arms:
+            if a.id == arm_id:
+                return a
+        raise DesignError(f"{self.id}: no arm {arm_id!r}")
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files("mtorsim.trials") / "designs"))
+
+
+def builtin_designs() -> dict[str, Path]:
+    """id -> path of every built-in design."""
+    return {p.stem: p for p in sorted(_builtin_dir().glob("*.yaml"))}
+
+
+def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
+    """What the schema cannot check: drugs known, regimens readable, contexts present."""
+    for i, arm in enumerate(d.arms):
+        for j, dose in enumerate(arm.doses):
+            field = f"arms[{i}].doses[{j}]"
+            try:
+                drug_pk(dose.drug, kb)
+            except MtorsimError as exc:
+                raise DesignError(f"{where}: {field}.drug: {exc}") from None
+            try:
+                parse_regimen(dose.regimen)
+            except MtorsimError as exc:
+                raise DesignError(f"{where}: {field}.regimen {dose.regimen!r}: {exc}") from None
+    for i, cw in enumerate(d.population.contexts):
+        try:
+            load_context(cw.context)
+        except MtorsimError as exc:
+            raise DesignError(f"{where}: population.contexts[{i}].context: {exc}") from None
+        if cw.weight.value < 0:
+            raise DesignError(f"{where}: population.contexts[{i}].weight must be >= 0")
+    if sum(cw.weight.value for cw in d.population.contexts) <= 0:
+        raise DesignError(f"{where}: population.contexts: weights sum to zero")
+    for i, g in enumerate(d.population.genotypes):
+        if not 0 <= g.prevalence.value <= 1:
+            raise DesignError(f"{where}: population.genotypes[{i}].prevalence must be in [0, 1]")
+    for i, f in enumerate(d.stratification):
+        if not 0 <= f.prevalence.value <= 1:
+            raise DesignError(f"{where}: stratification[{i}].prevalence must be in [0, 1]")
+    if d.published is not None:
+        try:
+            kb.trial(d.published.trial)
+        except MtorsimError as exc:
+            raise DesignError(f"{where}: published.trial: {exc}") from None
+
+
+def parse_design(raw: object, where: str = "<design>", kb: KnowledgeBase | None = None) -> Design:
+    """Validate a design mapping; errors name ``where`` and the field."""
+    try:
+        d = Design.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise DesignError(f"{where}: {problems}") from None
+    _check_semantics(d, where, kb if kb is not None else load_knowledge_base())
+    return d
+
+
+def load_design(name_or_path: str | Path, kb: KnowledgeBase | None = None) -> Design:
+    """A built-in design by id (``bolero-2``) or a YAML file."""
+    text = str(name_or_path)
+    designs = builtin_designs()
+    key = text.lower().replace("_", "-")
+    if key in designs:
+        path = designs[key]
+    else:
+        path = Path(text)
+        if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            raise DesignError(
+                f"no built-in design or YAML file {text!r}; built-in designs: "
+                f"{', '.join(designs)} (mtorsim trial list)"
+            )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DesignError(f"{path}: cannot read YAML: {exc}") from None
+    return parse_design(raw, str(path), kb)
+
+
+def design_schema() -> dict[str, object]:
+    """JSON Schema of the design format."""
+    schema = Design.model_json_schema()
+    schema["$id"] = f"urn:mtorsim:trial-design:{DESIGN_FORMAT}"
+    schema["title"] = f"mtorsim trial design {DESIGN_FORMAT}"
+    return schema

@@ -1,0 +1,142 @@
+"""Virtual patients: seeded, each drawn independently of the others.
+
+Patient ``i`` of a trial run with seed ``s`` uses its own random stream
+``numpy.random.default_rng([s, PATIENT_STREAM, i])`` and its arm comes from permuted
+blocks with their own streams, so a patient's draw does not depend on how many patients
+came before it (patient A then B gives B exactly as B alone) and a run can resume in
+chunks.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mtorsim.pathway.build import model_source
+from mtorsim.pathway.contexts import Context, ParameterValue, load_context
+from mtorsim.pharmacology.drugpk import drug_pk
+from mtorsim.pharmacology.pk import PKParameters
+from mtorsim.pharmacology.regimen import Patient
+from mtorsim.trials.design import Design
+from mtorsim.tumour.model import PopulationTumour, TumourParams
+
+PATIENT_STREAM = 1
+BLOCK_STREAM = 2
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@functools.cache
+def model_default(param: str) -> float:
+    """A signalling-model parameter's own value (read from the model source)."""
+    m = re.search(rf"^\s*{re.escape(param)}\s*=\s*([-+0-9.eE]+)\s*;", model_source(), re.M)
+    if m is None:
+        raise KeyError(f"{param!r} is not a numeric parameter of the signalling model")
+    return float(m.group(1))
+
+
+@dataclass
+class VirtualPatient:
+    index: int
+    arm: str
+    base_context: str
+    context: Context
+    genotype: dict[str, bool]
+    strata: dict[str, bool]
+    body: Patient
+    pk: dict[str, PKParameters]
+    tumour: TumourParams
+    accrual_day: float
+    dropout_day: float
+    extras: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def horizon_day(self) -> float:
+        """Last day this patient can be observed (dropout or data cut-off)."""
+        return self.extras["horizon_day"]
+
+
+def arm_of(design: Design, index: int, seed: int) -> str:
+    """Permuted-block randomisation (blocks of twice the ratio sum), seeded per block."""
+    unit = [a.id for a in design.arms for _ in range(a.ratio)]
+    block = unit * 2
+    b, pos = divmod(index, len(block))
+    rng = np.random.default_rng([seed, BLOCK_STREAM, b])
+    return str(np.asarray(block)[rng.permutation(len(block))][pos])
+
+
+def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Context:
+    ctx = load_context(base)
+    values = ctx.values()
+    params = dict(ctx.parameters)
+    pop = design.population
+    for name, pv in pop.overrides.items():
+        params[name] = pv
+        values[name] = pv.value
+    tags = []
+    for g in pop.genotypes:
+        present = genotype[g.name]
+        tags.append(f"{g.name}{'+' if present else '-'}")
+        for k, mult in (g.present if present else g.absent).items():
+            v = values.get(k, model_default(k)) * mult
+            values[k] = v
+            params[k] = ParameterValue(
+                value=v, source=f"{g.name} {'present' if present else 'absent'}: x{mult:g}"
+            )
+    name = base + ("|" + ",".join(tags) if tags else "") + "|" + design.population.menopausal_status
+    return ctx.model_copy(update={"name": name, "parameters": params})
+
+
+def sample_patient(
+    design: Design, index: int, seed: int, tumour: PopulationTumour, arm: str | None = None
+) -> VirtualPatient:
+    """Patient ``index`` of the run (its arm from the randomisation unless given)."""
+    rng = np.random.default_rng([seed, PATIENT_STREAM, index])
+    pop = design.population
+    weights = np.array([c.weight.value for c in pop.contexts], float)
+    base = pop.contexts[int(rng.choice(len(weights), p=weights / weights.sum()))].context
+    genotype = {g.name: bool(rng.random() < g.prevalence.value) for g in pop.genotypes}
+    strata = {f.name: bool(rng.random() < f.prevalence.value) for f in design.stratification}
+    body = Patient(weight_kg=pop.weight_kg.value, height_cm=pop.height_cm.value)
+    arm_id = arm if arm is not None else arm_of(design, index, seed)
+    pk: dict[str, PKParameters] = {}
+    # every patient draws PK for every drug of every arm in a fixed order, so the stream
+    # (and hence the tumour draws below) does not depend on the arm
+    for name in sorted({d.drug for a in design.arms for d in a.doses}):
+        agent_id, rec = drug_pk(name)
+        pk[agent_id] = rec.sample(rng, 1)[0]
+    b = pop.baseline_sld_mm
+    omega = math.sqrt(math.log1p(b.cv**2))
+    sld0 = max(b.minimum, b.median * math.exp(omega * rng.standard_normal()))
+    tp = TumourParams(
+        sld0_mm=sld0,
+        growth_per_day=tumour.growth_rate_per_day.sample(rng),
+        effect_scale=tumour.effect_scale.sample(rng),
+        resistance_per_day=tumour.resistance_rate_per_day.sample(rng),
+        new_lesion_per_day=tumour.new_lesion_hazard_per_day.sample(rng),
+        new_lesion_draw=float(rng.exponential()),
+    )
+    fu = design.follow_up
+    accrual = float(rng.uniform(0.0, fu.accrual_months * DAYS_PER_MONTH))
+    rate = fu.dropout_per_year / 365.25
+    dropout = float(rng.exponential(1.0 / rate)) if rate > 0 else math.inf
+    horizon = min(dropout, fu.cutoff_months * DAYS_PER_MONTH - accrual)
+    if fu.max_treatment_months is not None:
+        horizon = min(horizon, fu.max_treatment_months * DAYS_PER_MONTH)
+    return VirtualPatient(
+        index,
+        arm_id,
+        base,
+        _context_for(design, base, genotype),
+        genotype,
+        strata,
+        body,
+        pk,
+        tp,
+        accrual,
+        dropout,
+        {"horizon_day": horizon},
+    )

@@ -1,0 +1,88 @@
+"""Trial statistics with lifelines and scipy: Kaplan-Meier medians with 95% CIs, Cox
+hazard ratio (stratified when the design stratifies), log-rank test, and response rates
+with exact (Clopper-Pearson) confidence intervals."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def km_summary(months: np.ndarray, events: np.ndarray, label: str = "") -> dict[str, Any]:
+    """Median with the 95% CI of lifelines' Kaplan-Meier fit (nan where not reached)."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    kmf = KaplanMeierFitter(label=label or "arm")
+    kmf.fit(np.asarray(months, float), np.asarray(events, bool))
+    ci = median_survival_times(kmf.confidence_interval_)
+    lo, hi = (float(x) for x in np.asarray(ci, float).ravel()[:2])
+    med = float(kmf.median_survival_time_)
+    return {
+        "median": _num(med),
+        "ci_low": _num(lo),
+        "ci_high": _num(hi),
+        "n": int(len(months)),
+        "events": int(np.sum(events)),
+    }
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def cox_hazard_ratio(
+    frame: pd.DataFrame, experimental: str, control: str, strata: list[str] | None = None
+) -> dict[str, Any]:
+    """HR (experimental vs control) with 95% CI from lifelines' Cox model, and the log-rank
+    p-value (unstratified, lifelines ``logrank_test``)."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+
+    d = frame[frame["arm"].isin([experimental, control])]
+    data = pd.DataFrame(
+        {
+            "T": d["pfs_months"].astype(float),
+            "E": d["event"].astype(bool),
+            "treat": (d["arm"] == experimental).astype(float),
+        }
+    )
+    use = [s for s in (strata or []) if d[s].nunique() > 1]
+    for s in use:
+        data[s] = d[s].astype(int)
+    cph = CoxPHFitter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cph.fit(data, "T", "E", strata=use or None)
+    hr = float(np.exp(cph.params_["treat"]))
+    ci = cph.confidence_intervals_.loc["treat"]
+    a, b = data[data.treat == 1], data[data.treat == 0]
+    lr = logrank_test(a["T"], b["T"], a["E"], b["E"])
+    return {
+        "hazard_ratio": hr,
+        "ci_low": float(np.exp(ci.iloc[0])),
+        "ci_high": float(np.exp(ci.iloc[1])),
+        "cox_p": float(cph.summary.loc["treat", "p"]),
+        "logrank_p": float(lr.p_value),
+        "stratified_by": use,
+    }
+
+
+def rate_ci(k: int, n: int) -> dict[str, Any]:
+    """Proportion (%) with its exact Clopper-Pearson 95% CI (%)."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return {"k": 0, "n": 0, "pct": None, "ci_low": None, "ci_high": None}
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    return {
+        "k": int(k),
+        "n": int(n),
+        "pct": 100.0 * k / n,
+        "ci_low": 100.0 * ci.low,
+        "ci_high": 100.0 * ci.high,
+    }
