@@ -23,10 +23,10 @@ from rich.table import Table
 
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
+from mtorsim.fileio import write_atomic
 from mtorsim.knowledge import base as kb_base
 from mtorsim.knowledge import query, schema
 from mtorsim.knowledge.lint import lint as run_lint
-from mtorsim.fileio import write_atomic
 from mtorsim.knowledge.vocab import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -797,7 +797,7 @@ def trial_list(as_json: bool) -> None:
     """The built-in trial designs."""
     from mtorsim.trials.design import builtin_designs, load_design
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key in builtin_designs():
         d = load_design(key)
         rows.append(
@@ -816,7 +816,10 @@ def trial_list(as_json: bool) -> None:
     print_table(
         "built-in trial designs (mtorsim trial run ID)",
         ["id", "name", "phase", "N", "arms", "source"],
-        [[r["id"], r["name"], r["phase"], r["n"], " | ".join(r["arms"]), r["source"]] for r in rows],
+        [
+            [r["id"], r["name"], r["phase"], r["n"], " | ".join(r["arms"]), r["source"]]
+            for r in rows
+        ],
     )
 
 
@@ -836,15 +839,32 @@ def trial_schema(out_path: str | None) -> None:
 
 @trial.command("run")
 @click.argument("design")
-@click.option("--patients", type=int, default=None, help="Number of virtual patients (default: the design's N).")
+@click.option(
+    "--patients",
+    type=int,
+    default=None,
+    help="Number of virtual patients (default: the design's N).",
+)
 @click.option("--seed", type=int, default=20131, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: mtorsim-out/DESIGN).")
-@click.option("--exact", "exact_n", type=int, default=0, show_default=True,
-              help="Also run the exact coupled path on this many patients and report the difference.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: mtorsim-out/DESIGN).",
+)
+@click.option(
+    "--exact",
+    "exact_n",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Also run the exact coupled path on this many patients and report the difference.",
+)
 @json_option
-def trial_run(design: str, patients: int | None, seed: int, out_dir: str | None, exact_n: int,
-              as_json: bool) -> None:
+def trial_run(
+    design: str, patients: int | None, seed: int, out_dir: str | None, exact_n: int, as_json: bool
+) -> None:
     """Run a virtual trial (built-in id such as bolero-2, or a design YAML path)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -856,8 +876,14 @@ def trial_run(design: str, patients: int | None, seed: int, out_dir: str | None,
     d = load_design(design)
     out = Path(out_dir) if out_dir else Path("mtorsim-out") / d.id
     show = not as_json and sys.stderr.isatty()
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), disable=not show, console=Console(stderr=True)) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not show,
+        console=Console(stderr=True),
+    ) as bar:
         task = bar.add_task(f"{d.name}: virtual patients", total=None)
         result = run_trial(
             d,
@@ -883,8 +909,9 @@ def trial_run(design: str, patients: int | None, seed: int, out_dir: str | None,
     ex = result.summary.get("exact_check")
     if ex:
         click.echo(
-            f"exact coupled path, {ex['patients']} patients: median PFS {ex['median_pfs_exact']:.2f} "
-            f"vs fast {ex['median_pfs_fast']:.2f} months ({100 * ex['median_pfs_rel_diff']:.2f}% apart)"
+            f"exact coupled path, {ex['patients']} patients: median PFS "
+            f"{ex['median_pfs_exact']:.2f} vs fast {ex['median_pfs_fast']:.2f} months "
+            f"({100 * ex['median_pfs_rel_diff']:.2f}% apart)"
         )
     note = result.summary["provenance"].get("note")
     if note:

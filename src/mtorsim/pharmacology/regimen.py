@@ -93,6 +93,17 @@ class Phase:
     start_day: float = 0.0  # offset of day 1 from the regimen start (days)
     stop_day: float | None = None  # no doses at or after this day (from regimen start)
 
+    def __post_init__(self) -> None:
+        if self.period_days is not None and not self.period_days > 0:
+            raise RegimenError(
+                f"a schedule that repeats every {self.period_days:g} days is impossible; "
+                "the repeat period must be at least 1 day"
+            )
+        if self.period_days is not None and self.days and max(self.days) > self.period_days:
+            raise RegimenError(
+                f"dosing day {max(self.days)} does not fit in a {self.period_days:g}-day cycle"
+            )
+
     def amount_mg(self, patient: Patient) -> float:
         if self.unit is DoseUnit.MG:
             return self.dose

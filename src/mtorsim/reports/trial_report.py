@@ -16,7 +16,13 @@ from mtorsim.fileio import write_atomic
 from mtorsim.trials.run import TrialResult
 
 ARM_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
-RESPONSE_COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#fee08b", "PD": "#d73027", "NE": "#999999"}
+RESPONSE_COLOURS = {
+    "CR": "#1a9850",
+    "PR": "#91cf60",
+    "SD": "#fee08b",
+    "PD": "#d73027",
+    "NE": "#999999",
+}
 
 
 def _fmt(x: float | None, nd: int = 1) -> str:
@@ -69,13 +75,20 @@ def comparison_text(result: TrialResult) -> str:
     if not c or "hazard_ratio" not in c:
         return ""
     pub = result.summary.get("published", {}).get("comparison", {}).get("hazard_ratio")
-    strat = f", stratified by {', '.join(x.split(':', 1)[1] for x in c['stratified_by'])}" if c["stratified_by"] else ""
+    strat = (
+        f", stratified by {', '.join(x.split(':', 1)[1] for x in c['stratified_by'])}"
+        if c["stratified_by"]
+        else ""
+    )
     text = (
         f"HR {c['experimental']} vs {c['control']}: {c['hazard_ratio']:.2f} "
-        f"(95% CI {c['ci_low']:.2f}-{c['ci_high']:.2f}; Cox{strat}), log-rank p = {c['logrank_p']:.2g}"
+        f"(95% CI {c['ci_low']:.2f}-{c['ci_high']:.2f}; Cox{strat}), "
+        f"log-rank p = {c['logrank_p']:.2g}"
     )
     if pub:
-        text += f"; published {pub['value']:.2f} ({_fmt(pub['ci_low'], 2)}-{_fmt(pub['ci_high'], 2)})"
+        text += (
+            f"; published {pub['value']:.2f} ({_fmt(pub['ci_low'], 2)}-{_fmt(pub['ci_high'], 2)})"
+        )
     return text
 
 
@@ -85,7 +98,7 @@ def km_figure(result: TrialResult) -> Any:
     from lifelines import KaplanMeierFitter
     from lifelines.plotting import add_at_risk_counts
 
-    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    _fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
     fitters = []
     for i, arm in enumerate(result.design.arms):
         sub = result.patients[result.patients["arm"] == arm.id]
@@ -93,13 +106,33 @@ def km_figure(result: TrialResult) -> Any:
             continue
         kmf = KaplanMeierFitter(label=arm.label)
         kmf.fit(sub["pfs_months"], sub["event"].astype(bool))
-        kmf.plot_survival_function(ax=ax, ci_show=True, color=ARM_COLOURS[i % 5], show_censors=True,
-                                   censor_styles={"ms": 4, "marker": "|"})
+        kmf.plot_survival_function(
+            ax=ax,
+            ci_show=True,
+            color=ARM_COLOURS[i % 5],
+            show_censors=True,
+            censor_styles={"ms": 4, "marker": "|"},
+        )
         fitters.append(kmf)
-    ax.set(xlabel="months from randomisation", ylabel="progression-free probability", ylim=(0, 1.02),
-           title=f"{result.design.name}: progression-free survival (virtual, N = {len(result.patients)})")
-    ax.text(0.98, 0.98, comparison_text(result).split(";")[0], transform=ax.transAxes, ha="right",
-            va="top", fontsize=8)
+    ax.set(
+        xlabel="months from randomisation",
+        ylabel="progression-free probability",
+        ylim=(0, 1.02),
+        title=f"{result.design.name}: progression-free survival "
+        f"(virtual, N = {len(result.patients)})",
+    )
+    c = result.summary.get("comparison") or {}
+    if "hazard_ratio" in c:
+        ax.text(
+            0.98,
+            0.98,
+            f"HR {c['hazard_ratio']:.2f} (95% CI {c['ci_low']:.2f}-{c['ci_high']:.2f}), "
+            f"log-rank p = {c['logrank_p']:.2g}",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=9,
+        )
     if fitters:
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
     return ax
@@ -107,40 +140,61 @@ def km_figure(result: TrialResult) -> Any:
 
 def waterfall_figure(result: TrialResult) -> Any:
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
-    fig, axes = plt.subplots(1, len(result.design.arms), figsize=(5 * len(result.design.arms), 4),
-                             layout="constrained", sharey=True, squeeze=False)
+    _fig, axes = plt.subplots(
+        1,
+        len(result.design.arms),
+        figsize=(5 * len(result.design.arms), 4),
+        layout="constrained",
+        sharey=True,
+        squeeze=False,
+    )
     for ax, arm in zip(axes[0], result.design.arms, strict=True):
-        sub = result.patients[result.patients["arm"] == arm.id].sort_values("best_change_pct", ascending=False)
+        sub = result.patients[result.patients["arm"] == arm.id].sort_values(
+            "best_change_pct", ascending=False
+        )
         y = np.clip(sub["best_change_pct"].to_numpy(), -100, 100)
-        ax.bar(np.arange(len(y)), y, width=1.0, color=[RESPONSE_COLOURS.get(r, "#999") for r in sub["best_response"]])
+        ax.bar(
+            np.arange(len(y)),
+            y,
+            width=1.0,
+            color=[RESPONSE_COLOURS.get(r, "#999") for r in sub["best_response"]],
+        )
         ax.axhline(20, color="k", lw=0.6, ls="--")
         ax.axhline(-30, color="k", lw=0.6, ls="--")
         ax.set(title=arm.label, xlabel="patients", xticks=[])
     axes[0][0].set_ylabel("best change in sum of diameters (%)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in RESPONSE_COLOURS.values()]
-    axes[0][-1].legend(handles, list(RESPONSE_COLOURS), title="best response", fontsize=7, loc="upper right")
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in RESPONSE_COLOURS.values()]
+    axes[0][-1].legend(
+        handles, list(RESPONSE_COLOURS), title="best response", fontsize=7, loc="upper right"
+    )
     return axes[0][0]
 
 
 def spider_figure(result: TrialResult) -> Any:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    _fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     colour = {a.id: ARM_COLOURS[i % 5] for i, a in enumerate(result.design.arms)}
     arm_of = dict(zip(result.patients["patient"], result.patients["arm"], strict=True))
     for pid, c in sorted(result.curves.items()):
         d, s = np.asarray(c["day"]), np.asarray(c["sld_mm"])
         if len(d) == 0:
             continue
-        ax.plot(d / (365.25 / 12), 100 * (s / s[0] - 1), color=colour[arm_of[pid]], lw=0.8, alpha=0.7)
+        ax.plot(
+            d / (365.25 / 12), 100 * (s / s[0] - 1), color=colour[arm_of[pid]], lw=0.8, alpha=0.7
+        )
     for a in result.design.arms:
         ax.plot([], [], color=colour[a.id], label=a.label)
     ax.axhline(20, color="k", lw=0.6, ls="--")
     ax.axhline(-30, color="k", lw=0.6, ls="--")
-    ax.set(xlabel="months", ylabel="change in sum of diameters from baseline (%)",
-           title=f"tumour size, first {len(result.curves)} patients (to progression or censoring)",
-           ylim=(-100, 150))
+    ax.set(
+        xlabel="months",
+        ylabel="change in sum of diameters from baseline (%)",
+        title=f"tumour size, first {len(result.curves)} patients (to progression or censoring)",
+        ylim=(-100, 150),
+    )
     ax.legend(frameon=False, fontsize=8)
     return ax
 
@@ -199,10 +253,12 @@ def html_report(result: TrialResult, pngs: dict[str, bytes]) -> str:
     )
     d = result.design
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(d.name)} - mtorsim virtual trial</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(d.name)} - mtorsim virtual trial</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
+color:#222}}
 table{{border-collapse:collapse;font-size:0.9em}}td,th{{border:1px solid #ccc;padding:4px 8px}}
-th{{background:#f0f0f0}}img{{max-width:100%}}figure{{margin:1em 0}}code{{background:#f6f6f6}}</style>
+th{{background:#f0f0f0}}img{{max-width:100%}}figure{{margin:1em 0}}</style>
 </head><body>
 <h1>{html.escape(d.name)}: virtual trial</h1>
 <p>{html.escape(d.population.description)}. Source: {html.escape(d.source)}.</p>

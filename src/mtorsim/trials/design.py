@@ -92,6 +92,9 @@ class Population(_Strict):
 
 class Assessment(_Strict):
     interval_weeks: float = Field(gt=0)
+    window_days: float = Field(
+        default=0.0, ge=0, description="visits fall uniformly within +/- this many days"
+    )
     confirm_response: bool = False
     response_at_weeks: float | None = Field(default=None, gt=0)
 

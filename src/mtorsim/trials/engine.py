@@ -157,7 +157,7 @@ def concentration_on_grid(
     out = np.zeros(n)
     groups: dict[tuple[str, float], np.ndarray] = {}
     for ev in events:
-        k = int(round(ev.time_h / step_h))
+        k = round(ev.time_h / step_h)
         if k >= n:
             continue
         if ev.route is Route.IV:
@@ -200,7 +200,9 @@ class Surface:
         shape = tuple(len(x) for x in nodes)
         prol, surv = np.empty(shape), np.empty(shape)
         for idx in itertools.product(*(range(s) for s in shape)):
-            doses = {a: float(nodes[j][i]) for j, (a, i) in enumerate(zip(agents, idx, strict=True))}
+            doses = {
+                a: float(nodes[j][i]) for j, (a, i) in enumerate(zip(agents, idx, strict=True))
+            }
             r = model.sim.steady_state(context, [DrugDose(a, c) for a, c in doses.items()])
             prol[idx], surv[idx] = r["proliferation"], r["survival"]
         return Surface(agents, nodes, [lo / 10.0 for lo, _ in ranges], prol, surv)
@@ -274,10 +276,15 @@ class PatientOutcome:
         return r
 
 
-def visit_days(design: Design, horizon_day: float) -> np.ndarray:
+def visit_days(design: Design, horizon_day: float, jitter: np.ndarray | None = None) -> np.ndarray:
+    """Scheduled assessments up to ``horizon_day``, each moved by the patient's window draw
+    (the response-at visit of neoadjuvant designs is fixed)."""
     step = design.assessment.interval_weeks * 7.0
-    n = int(math.floor(horizon_day / step + 1e-9))
+    n = math.floor(horizon_day / step + 1e-9) + 1
     days = step * np.arange(1, n + 1)
+    if jitter is not None:
+        days = days + jitter[: len(days)]
+    days = days[(days > 0) & (days <= horizon_day)]
     if design.assessment.response_at_weeks is not None:
         extra = design.assessment.response_at_weeks * 7.0
         if extra <= horizon_day:
@@ -294,7 +301,7 @@ def _outcome(
     cr_mm: float,
 ) -> PatientOutcome:
     tp = pt.tumour
-    vd = visit_days(design, min(pt.horizon_day, float(t_days[-1])))
+    vd = visit_days(design, min(pt.horizon_day, float(t_days[-1])), pt.visit_jitter_days)
     sld_v = tp.sld0_mm * np.exp(np.interp(vd, t_days, log_size))
     nl = new_lesion_day(t_days, log_size, tp)
     rec = assess(
@@ -317,7 +324,7 @@ def _outcome(
         else:
             response_at = "NE"
     keep = t_days <= (rec.progression_day or pt.horizon_day) + 1e-9
-    every = max(1, int(round(7.0 / max(t_days[1] - t_days[0], 1e-9))))  # weekly samples
+    every = max(1, round(7.0 / max(t_days[1] - t_days[0], 1e-9)))  # weekly samples
     return PatientOutcome(
         pt.index,
         pt.arm,
@@ -396,7 +403,7 @@ class FastArmSimulator:
         if pt.arm != self.arm_id:
             raise MtorsimError(f"patient {pt.index} is in arm {pt.arm}, not {self.arm_id}")
         horizon_h = max(pt.horizon_day, 0.0) * 24.0
-        n = int(math.ceil(horizon_h / self.step_h)) + 1
+        n = math.ceil(horizon_h / self.step_h) + 1
         t_days = np.arange(n) * self.step_h / 24.0
         conc = self.concentrations(pt, n)
         surf = self.surface(pt.context)
@@ -435,7 +442,7 @@ def simulate_exact(
     events = {p.agent: p.regimen.events(horizon + 1.0, pt.body) for p in plans}
     pk = {p.agent: LinearPK(pt.pk[p.agent]) for p in plans}
     g0 = model.untreated_net(pt.context)
-    vd = visit_days(design, horizon)
+    vd = visit_days(design, horizon, pt.visit_jitter_days)
     t_all = [0.0]
     logs = [0.0]
     exposure_acc: dict[str, list[float]] = {p.agent: [] for p in plans}
@@ -445,7 +452,7 @@ def simulate_exact(
     stops = list(vd) + ([horizon] if not len(vd) or vd[-1] < horizon else [])
     t0 = 0.0
     for stop in stops:
-        n_seg = max(1, int(math.ceil((stop - t0) * 24.0 / step_h)))
+        n_seg = max(1, math.ceil((stop - t0) * 24.0 / step_h))
         t_edges = np.linspace(t0, stop, n_seg + 1)  # days
         mids_h = (t_edges[:-1] + t_edges[1:]) / 2.0 * 24.0
         ends_h = t_edges * 24.0

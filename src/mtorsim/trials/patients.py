@@ -27,6 +27,8 @@ from mtorsim.tumour.model import PopulationTumour, TumourParams
 PATIENT_STREAM = 1
 BLOCK_STREAM = 2
 DAYS_PER_MONTH = 365.25 / 12
+#: visit-window draws kept per patient (more visits than any trial schedules)
+MAX_VISITS = 400
 
 
 @functools.cache
@@ -52,6 +54,7 @@ class VirtualPatient:
     accrual_day: float
     dropout_day: float
     extras: dict[str, float] = field(default_factory=dict)
+    visit_jitter_days: np.ndarray = field(default_factory=lambda: np.zeros(MAX_VISITS))
 
     @property
     def horizon_day(self) -> float:
@@ -123,6 +126,7 @@ def sample_patient(
     accrual = float(rng.uniform(0.0, fu.accrual_months * DAYS_PER_MONTH))
     rate = fu.dropout_per_year / 365.25
     dropout = float(rng.exponential(1.0 / rate)) if rate > 0 else math.inf
+    jitter = rng.uniform(-1.0, 1.0, size=MAX_VISITS) * design.assessment.window_days
     horizon = min(dropout, fu.cutoff_months * DAYS_PER_MONTH - accrual)
     if fu.max_treatment_months is not None:
         horizon = min(horizon, fu.max_treatment_months * DAYS_PER_MONTH)
@@ -139,4 +143,5 @@ def sample_patient(
         accrual,
         dropout,
         {"horizon_day": horizon},
+        jitter,
     )

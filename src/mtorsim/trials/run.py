@@ -203,7 +203,7 @@ def analyse(d: Design, frame: pd.DataFrame) -> dict[str, Any]:
     arms: dict[str, Any] = {}
     for arm in d.arms:
         sub = frame[frame["arm"] == arm.id]
-        a: dict[str, Any] = {"label": arm.label, "n": int(len(sub))}
+        a: dict[str, Any] = {"label": arm.label, "n": len(sub)}
         if len(sub):
             a["events"] = int(sub["event"].sum())
             a["pfs_months"] = km_summary(
@@ -213,7 +213,9 @@ def analyse(d: Design, frame: pd.DataFrame) -> dict[str, Any]:
                 a[ep] = rate_ci(int(sub["best_response"].isin(cats).sum()), len(sub))
             a["CBR"] = rate_ci(int(sub["clinical_benefit"].sum()), len(sub))
             if d.assessment.response_at_weeks is not None:
-                a["RESPONSE_AT"] = rate_ci(int(sub["response_at"].isin(["CR", "PR"]).sum()), len(sub))
+                a["RESPONSE_AT"] = rate_ci(
+                    int(sub["response_at"].isin(["CR", "PR"]).sum()), len(sub)
+                )
             a["best_response_counts"] = {
                 k: int(v) for k, v in sub["best_response"].value_counts().items()
             }
@@ -222,7 +224,9 @@ def analyse(d: Design, frame: pd.DataFrame) -> dict[str, Any]:
     out["arms"] = arms
     if d.experimental and d.control:
         strata = [f"stratum:{f.name}" for f in d.stratification]
-        ok = all(arms[x]["n"] > 0 and arms[x].get("events", 0) > 0 for x in (d.experimental, d.control))
+        ok = all(
+            arms[x]["n"] > 0 and arms[x].get("events", 0) > 0 for x in (d.experimental, d.control)
+        )
         out["comparison"] = (
             {"experimental": d.experimental, "control": d.control}
             | cox_hazard_ratio(frame, d.experimental, d.control, strata)
@@ -257,10 +261,12 @@ def published_values(d: Design) -> dict[str, Any]:
         key = _EP_MAP.get((o.endpoint, o.statistic))
         if key is None or o.value is None:
             continue
+        scale = 7.0 / (365.25 / 12) if o.unit == "weeks" else 1.0  # durations in months
         rec = {
-            "value": o.value,
-            "ci_low": o.ci_low,
-            "ci_high": o.ci_high,
+            "value": o.value * scale,
+            "ci_low": None if o.ci_low is None else o.ci_low * scale,
+            "ci_high": None if o.ci_high is None else o.ci_high * scale,
+            "unit_as_reported": o.unit,
             "endpoint": o.endpoint,
             "refs": list(o.refs),
             "outcome_id": o.id,

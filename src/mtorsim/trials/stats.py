@@ -26,7 +26,7 @@ def km_summary(months: np.ndarray, events: np.ndarray, label: str = "") -> dict[
         "median": _num(med),
         "ci_low": _num(lo),
         "ci_high": _num(hi),
-        "n": int(len(months)),
+        "n": len(months),
         "events": int(np.sum(events)),
     }
 
@@ -59,6 +59,7 @@ def cox_hazard_ratio(
         warnings.simplefilter("ignore")
         cph.fit(data, "T", "E", strata=use or None)
     hr = float(np.exp(cph.params_["treat"]))
+    np.seterr(over="ignore")
     ci = cph.confidence_intervals_.loc["treat"]
     a, b = data[data.treat == 1], data[data.treat == 0]
     lr = logrank_test(a["T"], b["T"], a["E"], b["E"])

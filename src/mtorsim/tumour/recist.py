@@ -75,9 +75,7 @@ def assess(
     for i, (d, c) in enumerate(zip(done, cats, strict=True)):
         cand = c
         if c in ("CR", "PR") and confirm:
-            later = [
-                cats[j] for j in range(i + 1, len(cats)) if done[j] - d >= confirm_min_days
-            ]
+            later = [cats[j] for j in range(i + 1, len(cats)) if done[j] - d >= confirm_min_days]
             if not later or later[0] not in ("CR", "PR"):
                 cand = "SD"
         if cand == "SD" and d < sd_min_days:

@@ -1,0 +1,256 @@
+"""Virtual trials: RECIST rules, statistics against lifelines and closed forms,
+reproducibility, fast vs exact path, bad designs, the main-job command."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from mtorsim.pharmacology.pk import LinearPK
+from mtorsim.response import CellResponseModel
+from mtorsim.trials.design import DesignError, builtin_designs, design_schema, load_design
+from mtorsim.trials.engine import FastArmSimulator, concentration_on_grid, plan_arm
+from mtorsim.trials.patients import sample_patient
+from mtorsim.trials.run import run_trial
+from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
+from mtorsim.tumour import assess, load_tumour_population
+
+
+@pytest.fixture(scope="module")
+def model() -> CellResponseModel:
+    return CellResponseModel()
+
+
+# ---------------------------------------------------------------------- RECIST 1.1
+def test_recist_partial_response_and_progression_from_nadir() -> None:
+    # 100 -> 70 (-30%: PR) -> 60 (nadir) -> 71 (+18% of nadir: SD) -> 73 (+21.7%, +13 mm: PD)
+    r = assess([42, 84, 126, 168, 210], [70, 60, 71, 73, 90], 100.0)
+    assert r.categories == ["PR", "PR", "SD", "PD"]
+    assert r.best_response == "PR" and r.progression_day == 168
+    assert r.best_change_pct == pytest.approx(-40.0)
+
+
+def test_recist_pd_needs_five_millimetres() -> None:
+    # nadir 20 mm: 24 mm is +20% but only +4 mm, so not PD; 25 mm is PD
+    r = assess([42, 84, 126], [20, 24, 25], 20.0)
+    assert r.categories == ["SD", "SD", "PD"]
+    assert r.progression_day == 126
+
+
+def test_recist_new_lesion_confirmation_sd_duration_and_cbr() -> None:
+    r = assess([42, 84], [100, 100], 100.0, new_lesion_day=50)
+    assert r.categories == ["SD", "PD"] and r.progression_day == 84
+    # SD at day 28 only (before the 35-day minimum) then PD: best response PD
+    assert assess([28, 56], [100, 150], 100.0).best_response == "PD"
+    # unconfirmed PR becomes SD with confirmation
+    assert assess([42, 84], [60, 95], 100.0, confirm=True).best_response == "SD"
+    assert assess([42, 84], [60, 60], 100.0, confirm=True).best_response == "PR"
+    # clinical benefit: non-PD at 24 weeks (168 d), a week's window allowed
+    assert assess([42, 84, 126, 162], [100] * 4, 100.0).cbr
+    assert not assess([42, 84, 126], [100] * 3, 100.0).cbr
+    assert assess([1, 2], [1.0, 1.0], 100.0, cr_threshold_mm=2.0).categories == ["CR", "CR"]
+
+
+# ---------------------------------------------------------------------- statistics
+def test_km_median_closed_form_and_lifelines() -> None:
+    """No censoring: the KM median is the smallest time with S(t) <= 0.5."""
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(1)
+    t = np.round(rng.exponential(5.0, 41), 3)
+    s = km_summary(t, np.ones_like(t, bool))
+    ts = np.sort(t)
+    surv = 1 - np.arange(1, len(ts) + 1) / len(ts)
+    assert s["median"] == pytest.approx(ts[np.argmax(surv <= 0.5)])
+    e = rng.random(41) < 0.7
+    kmf = KaplanMeierFitter().fit(t, e)
+    assert km_summary(t, e)["median"] == pytest.approx(kmf.median_survival_time_)
+
+
+def test_cox_and_logrank_match_lifelines_directly() -> None:
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+
+    rng = np.random.default_rng(2)
+    n = 200
+    arm = np.where(np.arange(n) % 2 == 0, "exp", "ctl")
+    t = rng.exponential(np.where(arm == "exp", 8.0, 4.0))
+    e = rng.random(n) < 0.8
+    st = rng.random(n) < 0.5
+    frame = pd.DataFrame({"arm": arm, "pfs_months": t, "event": e, "stratum:s": st})
+    ours = cox_hazard_ratio(frame, "exp", "ctl", ["stratum:s"])
+    df = pd.DataFrame({"T": t, "E": e, "treat": (arm == "exp") * 1.0, "s": st * 1})
+    cph = CoxPHFitter().fit(df, "T", "E", strata=["s"])
+    assert ours["hazard_ratio"] == pytest.approx(math.exp(cph.params_["treat"]), rel=1e-9)
+    lr = logrank_test(t[arm == "exp"], t[arm == "ctl"], e[arm == "exp"], e[arm == "ctl"])
+    assert ours["logrank_p"] == pytest.approx(lr.p_value, rel=1e-9)
+    # true HR 0.5: the estimate's CI should cover it for this seed
+    assert ours["ci_low"] < 0.5 < ours["ci_high"]
+
+
+def test_exact_ci_reproduces_tamrad_published_interval() -> None:
+    """TAMRAD CBR 33/54 = 61.1% (46.9-74.1) in the review (ref 77)."""
+    r = rate_ci(33, 54)
+    assert (round(r["pct"], 1), round(r["ci_low"], 1), round(r["ci_high"], 1)) == (61.1, 46.9, 74.1)
+
+
+# ---------------------------------------------------------------------- engine pieces
+def test_pk_on_grid_equals_closed_form_superposition() -> None:
+    d = load_design("bolero-2")
+    tum = load_tumour_population()
+    pt = sample_patient(d, 3, 7, tum)
+    for plan in plan_arm(d, "eve-exe"):
+        n = 24 * 40 // 2
+        ev = plan.regimen.events(41, pt.body)
+        grid = concentration_on_grid(pt.pk[plan.agent], ev, n, 2.0)
+        exact = LinearPK(pt.pk[plan.agent]).concentration(np.arange(n) * 2.0, ev)
+        assert np.allclose(grid, exact, rtol=1e-8, atol=1e-12 * exact.max())
+
+
+def test_response_surface_against_direct_steady_states(model: CellResponseModel) -> None:
+    d = load_design("bolero-2")
+    tum = load_tumour_population()
+    sim = FastArmSimulator(d, "eve-exe", tum, model)
+    pt = sample_patient(d, 0, 1, tum, arm="eve-exe")
+    surf = sim.surface(pt.context)
+    assert surf is not None
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        c = [float(np.exp(rng.uniform(np.log(lo), np.log(hi / 20)))) for lo, hi in sim.ranges]
+        p, _s = surf(np.array([c]))
+        direct = model.sim.steady_state(pt.context, dict(zip(surf.agents, c, strict=True)))
+        assert p[0] == pytest.approx(direct["proliferation"], rel=0.05)
+
+
+# ---------------------------------------------------------------------- reproducibility
+def test_same_seed_same_result_and_a_then_b_equals_b(model: CellResponseModel) -> None:
+    a = run_trial("bolero-2", n_patients=12, seed=5, model=model)
+    b = run_trial("bolero-2", n_patients=12, seed=5, model=model)
+    pd.testing.assert_frame_equal(a.patients, b.patients)
+    c = run_trial("bolero-2", n_patients=12, seed=6, model=model)
+    assert not a.patients["pfs_months"].equals(c.patients["pfs_months"])
+    # patient 11 simulated alone equals patient 11 after 0..10
+    d = load_design("bolero-2")
+    tum = load_tumour_population()
+    pt = sample_patient(d, 11, 5, tum)
+    alone = FastArmSimulator(d, pt.arm, tum, CellResponseModel()).simulate(pt).row()
+    row = a.patients.set_index("patient").loc[11]
+    assert alone["pfs_months"] == row["pfs_months"]
+    assert alone["best_change_pct"] == pytest.approx(row["best_change_pct"], abs=0)
+
+
+def test_resume_from_checkpoints_gives_identical_output(
+    tmp_path: Path, model: CellResponseModel
+) -> None:
+    first = run_trial("bolero-2", n_patients=150, seed=3, checkpoint_dir=tmp_path, model=model)
+    chunks = sorted(tmp_path.rglob("chunk-*.json"))
+    assert len(chunks) == 2
+    chunks[1].unlink()  # as if the run had stopped after the first chunk
+    again = run_trial("bolero-2", n_patients=150, seed=3, checkpoint_dir=tmp_path, model=model)
+    pd.testing.assert_frame_equal(first.patients, again.patients)
+
+
+def test_fast_path_matches_exact_coupled_path(model: CellResponseModel) -> None:
+    """Exact PK, dynamic signalling ODEs and hourly quadrature vs surfaces on a 2-h grid."""
+    r = run_trial("bolero-2", n_patients=8, seed=11, exact_subsample=8, model=model)
+    ex = r.summary["exact_check"]
+    assert ex["median_pfs_rel_diff"] <= 0.02
+    assert ex["max_best_change_diff_pct_points"] < 2.0
+
+
+# ---------------------------------------------------------------------- designs
+def test_builtin_designs_validate_against_exported_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = design_schema()
+    for key, path in builtin_designs().items():
+        raw = yaml.safe_load(path.read_text())
+        jsonschema.validate(raw, schema)
+        assert load_design(key).id == key
+
+
+def _bad(tmp_path: Path, edit: dict[str, object] | None = None, **top: object) -> Path:
+    raw = yaml.safe_load(builtin_designs()["bolero-2"].read_text())
+    raw.update(top)
+    if edit:
+        for path, value in edit.items():
+            node = raw
+            keys = path.split(".")
+            for k in keys[:-1]:
+                node = node[int(k)] if isinstance(node, list) else node[k]
+            last = keys[-1]
+            if isinstance(node, list):
+                node[int(last)] = value
+            else:
+                node[last] = value
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    return p
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"edit": {"arms.0.doses.0.drug": "unobtainium"}}, r"arms\[0\]\.doses\[0\]\.drug"),
+        ({"edit": {"arms.0.doses.0.regimen": "-10 mg daily"}}, r"regimen"),
+        ({"edit": {"arms.0.doses.0.regimen": "10 mg every 0 days"}}, r"regimen"),
+        ({"n_patients": 0}, r"n_patients"),
+        ({"experimental": "no-such-arm"}, r"experimental arm 'no-such-arm'"),
+        ({"colour": "blue"}, r"colour"),
+        ({"arms": []}, r"arms"),
+    ],
+)
+def test_bad_designs_are_rejected_naming_file_and_field(
+    tmp_path: Path, kwargs: dict[str, object], match: str
+) -> None:
+    p = _bad(tmp_path, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match=match) as exc:
+        load_design(p)
+    assert str(p) in str(exc.value)
+
+
+def test_unknown_design_name_lists_builtins() -> None:
+    with pytest.raises(DesignError, match="bolero-2"):
+        load_design("bolero-3")
+
+
+# ---------------------------------------------------------------------- main job
+def test_main_job_end_to_end(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mtorsim.cli import main
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        main, ["trial", "run", "bolero-2", "--patients", "40", "--out", str(out), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["provenance"]["n_patients"] == 40 and doc["provenance"]["seed"] == 20131
+    assert doc["published"]["comparison"]["hazard_ratio"]["value"] == pytest.approx(0.45)
+    for name in (
+        "patients.csv",
+        "summary.json",
+        "km.png",
+        "waterfall.png",
+        "spider.png",
+        "report.html",
+    ):
+        assert (out / name).stat().st_size > 0
+    assert "data:image/png;base64" in (out / "report.html").read_text()
+    frame = pd.read_csv(out / "patients.csv")
+    assert {"arm", "context", "best_response", "pfs_months", "event"} <= set(frame.columns)
+    assert len(frame) == 40
+    table = CliRunner().invoke(
+        main, ["trial", "run", "bolero-2", "--patients", "20", "--out", str(out)]
+    )
+    assert table.exit_code == 0 and "published" in table.output
+    listed = CliRunner().invoke(main, ["trial", "list", "--json"])
+    assert "bolero-2" in [d["id"] for d in json.loads(listed.output)]
+    bad = CliRunner().invoke(main, ["trial", "run", "nonexistent-trial"])
+    assert bad.exit_code == 2 and "built-in designs" in bad.output
