@@ -90,6 +90,38 @@ def main() -> None:
     figures["synergy: score a 10 x 10 measured matrix, all four (s)"] = best_of(
         lambda: score(measured), 3
     )
+    # ---------------------------------------------------------------- virtual trials
+    from mtorsim.trials.design import load_design
+    from mtorsim.trials.engine import FastArmSimulator, simulate_exact
+    from mtorsim.trials.patients import sample_patient
+    from mtorsim.trials.run import run_trial
+    from mtorsim.tumour import load_tumour_population
+
+    design = load_design("bolero-2")
+    tumour = load_tumour_population()
+    model = CellResponseModel(kb=kb)
+    sims = {a.id: FastArmSimulator(design, a.id, tumour, model) for a in design.arms}
+    pts = [sample_patient(design, i, 1, tumour) for i in range(200)]
+    for pt in pts[:20]:  # build the surfaces first: this figure is per patient, warm
+        sims[pt.arm].simulate(pt)
+    t0 = time.perf_counter()
+    for pt in pts:
+        sims[pt.arm].simulate(pt)
+    figures["trial: fast path, virtual patients per second (warm)"] = len(pts) / (
+        time.perf_counter() - t0
+    )
+    t0 = time.perf_counter()
+    for pt in pts[:4]:
+        simulate_exact(design, pt, tumour, model)
+    figures["trial: exact coupled path, virtual patients per second"] = 4 / (
+        time.perf_counter() - t0
+    )
+    for n in (181, 362, 724):
+        t0 = time.perf_counter()
+        run_trial(design, n_patients=n, model=CellResponseModel(kb=kb))
+        figures[f"trial: BOLERO-2 run, {n} patients, all layers, cold (s)"] = (
+            time.perf_counter() - t0
+        )
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")
