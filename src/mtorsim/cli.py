@@ -845,7 +845,13 @@ def trial_schema(out_path: str | None) -> None:
     default=None,
     help="Number of virtual patients (default: the design's N).",
 )
-@click.option("--seed", type=int, default=20131, show_default=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=int,
+    default=20131,
+    show_default=True,
+    help="Random seed (mtorsim.trials.DEFAULT_SEED).",
+)
 @click.option(
     "--out",
     "out_dir",

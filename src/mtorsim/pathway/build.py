@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,15 @@ def model_source() -> str:
     """The Antimony text of the signalling model."""
     path = resources.files("mtorsim.pathway") / "models" / f"{MODEL_NAME}.ant"
     return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def parameter_default(name: str) -> float:
+    """A numeric parameter's own value, read from its ``name = value;`` line in the source."""
+    m = re.search(rf"^\s*{re.escape(name)}\s*=\s*([-+0-9.eE]+)\s*;", model_source(), re.MULTILINE)
+    if m is None:
+        raise MtorsimError(f"the model source has no numeric value line for {name!r}")
+    return float(m.group(1))
 
 
 def model_hash() -> str:
@@ -40,9 +50,6 @@ def sbml_string() -> str:
 
 def export_sbml(path: str | Path) -> Path:
     """Write the SBML to ``path`` (atomically) and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(sbml_string(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from mtorsim.fileio import write_atomic
+
+    return write_atomic(path, sbml_string())

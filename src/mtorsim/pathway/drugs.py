@@ -14,7 +14,6 @@ coefficient 1 and adds agents of one mechanism as competitive ligands
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from mtorsim.errors import InvalidQueryError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.models import Agent, Target
 from mtorsim.knowledge.vocab import Action, BindingSite, Node, SiteOfAction
-from mtorsim.pathway.build import model_source
+from mtorsim.pathway.build import parameter_default
 
 #: slot parameter -> reference potency parameter in the model
 SLOTS: dict[str, str] = {
@@ -40,17 +39,9 @@ SLOTS: dict[str, str] = {
 }
 
 
-@functools.cache
 def slot_reference_nM() -> dict[str, float]:
     """slot -> reference potency (nM), read from the model source's ``K_*`` lines."""
-    source = model_source()
-    out: dict[str, float] = {}
-    for slot, kparam in SLOTS.items():
-        m = re.search(rf"^\s*{kparam}\s*=\s*([-+0-9.eE]+)\s*;", source, re.MULTILINE)
-        if m is None:
-            raise MtorsimError(f"the model source has no value line for {kparam} (slot {slot})")
-        out[slot] = float(m.group(1))
-    return out
+    return {slot: parameter_default(kparam) for slot, kparam in SLOTS.items()}
 
 
 class UnsupportedMechanismError(MtorsimError):

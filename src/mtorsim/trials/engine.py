@@ -235,12 +235,7 @@ class Surface:
 # ---------------------------------------------------------------------- outcomes
 @dataclass
 class PatientOutcome:
-    index: int
-    arm: str
-    context: str
-    genotype: dict[str, bool]
-    strata: dict[str, bool]
-    sld0_mm: float
+    patient: VirtualPatient
     recist: RecistResult
     pfs_day: float
     event: bool
@@ -250,19 +245,28 @@ class PatientOutcome:
     tumour_mm: np.ndarray = field(repr=False)
     response_at: str | None = None
 
+    @property
+    def index(self) -> int:
+        return self.patient.index
+
+    @property
+    def arm(self) -> str:
+        return self.patient.arm
+
     def row(self) -> dict[str, Any]:
+        pt = self.patient
         r: dict[str, Any] = {
-            "patient": self.index,
-            "arm": self.arm,
-            "context": self.context.split("|")[0],
-            "context_full": self.context,
+            "patient": pt.index,
+            "arm": pt.arm,
+            "context": pt.base_context,
+            "context_full": pt.context.name,
         }
-        r.update({f"genotype:{k}": v for k, v in self.genotype.items()})
-        r.update({f"stratum:{k}": v for k, v in self.strata.items()})
+        r.update({f"genotype:{k}": v for k, v in pt.genotype.items()})
+        r.update({f"stratum:{k}": v for k, v in pt.strata.items()})
         r.update({f"exposure_unbound_nM:{k}": v for k, v in self.exposure_nM.items()})
         r.update(
             {
-                "baseline_sld_mm": self.sld0_mm,
+                "baseline_sld_mm": pt.tumour.sld0_mm,
                 "best_response": self.recist.best_response,
                 "best_change_pct": self.recist.best_change_pct,
                 "clinical_benefit": self.recist.cbr,
@@ -326,12 +330,7 @@ def _outcome(
     keep = t_days <= (rec.progression_day or pt.horizon_day) + 1e-9
     every = max(1, round(7.0 / max(t_days[1] - t_days[0], 1e-9)))  # weekly samples
     return PatientOutcome(
-        pt.index,
-        pt.arm,
-        pt.context.name,
-        pt.genotype,
-        pt.strata,
-        tp.sld0_mm,
+        pt,
         rec,
         float(pfs),
         event,

@@ -9,14 +9,12 @@ chunks.
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from mtorsim.pathway.build import model_source
+from mtorsim.pathway.build import parameter_default
 from mtorsim.pathway.contexts import Context, ParameterValue, load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.pk import PKParameters
@@ -29,15 +27,6 @@ BLOCK_STREAM = 2
 DAYS_PER_MONTH = 365.25 / 12
 #: visit-window draws kept per patient (more visits than any trial schedules)
 MAX_VISITS = 400
-
-
-@functools.cache
-def model_default(param: str) -> float:
-    """A signalling-model parameter's own value (read from the model source)."""
-    m = re.search(rf"^\s*{re.escape(param)}\s*=\s*([-+0-9.eE]+)\s*;", model_source(), re.M)
-    if m is None:
-        raise KeyError(f"{param!r} is not a numeric parameter of the signalling model")
-    return float(m.group(1))
 
 
 @dataclass
@@ -84,7 +73,7 @@ def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Contex
         present = genotype[g.name]
         tags.append(f"{g.name}{'+' if present else '-'}")
         for k, mult in (g.present if present else g.absent).items():
-            v = values.get(k, model_default(k)) * mult
+            v = values.get(k, parameter_default(k)) * mult
             values[k] = v
             params[k] = ParameterValue(
                 value=v, source=f"{g.name} {'present' if present else 'absent'}: x{mult:g}"

@@ -22,10 +22,10 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mtorsim.errors import DataFileError
+from mtorsim.knowledge.base import read_document
 from mtorsim.pathway.contexts import ParameterValue
 
 TUMOUR_FORMAT = "1.0"
@@ -70,17 +70,11 @@ def default_tumour_path() -> Path:
 
 @functools.cache
 def _load(path: str) -> PopulationTumour:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        doc = PopulationTumour.model_validate(raw)
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataFileError(str(p), [f"cannot read: {exc}"]) from None
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise DataFileError(str(p), problems) from None
+    doc = read_document(Path(path), PopulationTumour)
     if doc.format_version != TUMOUR_FORMAT:
-        raise DataFileError(str(p), [f"format_version {doc.format_version!r}"])
+        raise DataFileError(
+            path, [f"format_version {doc.format_version!r}, expected {TUMOUR_FORMAT!r}"]
+        )
     return doc
 
 
