@@ -20,7 +20,7 @@ ASSAY_HOURS = 72.0
 
 #: default top doses (nM) for simulated assays (assumed: assay design spanning each agent's
 #: modelled effect range, not data); six doses in 3-fold steps below them
-#: (rapalogs: 4-fold, because the model's rapalog potency is sub-pM to pM)
+#: (rapalogs: 4-fold, spanning their sub-nanomolar potency)
 DEFAULT_FACTOR: dict[str, float] = {
     "everolimus": 4.0,
     "sirolimus": 4.0,
@@ -28,10 +28,10 @@ DEFAULT_FACTOR: dict[str, float] = {
     "ridaforolimus": 4.0,
 }
 DEFAULT_TOP_NM: dict[str, float] = {
-    "everolimus": 0.1,
-    "sirolimus": 0.1,
-    "temsirolimus": 0.3,
-    "ridaforolimus": 0.1,
+    "everolimus": 100.0,
+    "sirolimus": 30.0,
+    "temsirolimus": 300.0,
+    "ridaforolimus": 100.0,
     "pp242": 1000.0,
     "nvp-bez235": 300.0,
     "lapatinib": 3000.0,
