@@ -923,3 +923,273 @@ def trial_run(
     if note:
         click.echo(f"note: {note}")
     click.echo(f"wrote {', '.join(Path(f).name for f in files.values())} to {out}")
+
+
+# ----------------------------------------------------------------- calibration, validation
+
+
+def _say(as_json: bool) -> Callable[[str], None]:
+    return (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
+
+
+@main.command("calibrate")
+@click.argument("design", default="bolero-2")
+@click.option("--quick", is_flag=True, help="Small setting (150 patients, 1 seed) for CI.")
+@click.option("--patients", type=int, default=None, help="Patients per cohort (default 724).")
+@click.option("--max-evals", type=int, default=None, help="Optimiser evaluations.")
+@click.option("--bootstrap", type=int, default=None, help="Bootstrap refits for uncertainty.")
+@click.option("--write", is_flag=True, help="Save the record as the package default.")
+@json_option
+def calibrate_cmd(
+    design: str,
+    quick: bool,
+    patients: int | None,
+    max_evals: int | None,
+    bootstrap: int | None,
+    write: bool,
+    as_json: bool,
+) -> None:
+    """Fit the virtual-trial population parameters to BOLERO-2 (the only calibration trial)."""
+    from mtorsim.trials.calibrate import Settings, calibrate, write_record
+
+    if design != "bolero-2":
+        raise MtorsimError(
+            f"calibration is defined on bolero-2 only (got {design!r}); the other trials are "
+            "predictions (mtorsim validate)"
+        )
+    st = Settings.quick() if quick else Settings()
+    if patients is not None:
+        st.n_patients = patients
+    if max_evals is not None:
+        st.max_evals = max_evals
+    if bootstrap is not None:
+        st.bootstrap = bootstrap
+    rec = calibrate(st, progress=_say(as_json))
+    if write:
+        path = write_record(rec)
+        rec["written_to"] = str(path)
+    if as_json:
+        echo_json(rec)
+        return
+    print_table(
+        f"BOLERO-2 calibration (objective {rec['objective']['start']:.3g} -> "
+        f"{rec['objective']['fitted']:.3g}, {rec['objective']['evaluations']} evaluations, "
+        f"{rec['runtime_s']} s)",
+        ["parameter", "start", "fitted", "bootstrap SD (log10)"],
+        [
+            [k, f"{v['start']:.4g}", f"{v['value']:.4g}", _num(v["bootstrap_sd_log10"])]
+            for k, v in rec["parameters"].items()
+        ],
+    )
+    print_table(
+        "targets",
+        ["target", "published", "simulated", "SE (log)", "SE source"],
+        [
+            [
+                t["name"],
+                t["value"],
+                f"{rec['simulated'][t['name']]:.3g}",
+                f"{t['se_log']:.3f}",
+                t["se_source"],
+            ]
+            for t in rec["targets"]
+        ],
+    )
+    if write:
+        click.echo(f"wrote {rec['written_to']}")
+
+
+def _num(x: Any, nd: int = 3) -> str:
+    return "-" if x is None else f"{x:.{nd}g}" if isinstance(x, float) else str(x)
+
+
+@main.command("validate")
+@click.option(
+    "--replicates", type=int, default=10, show_default=True, help="Replicate trials per design."
+)
+@click.option(
+    "--patients", type=int, default=None, help="Patients per trial (default: each design's N)."
+)
+@click.option("--design", "designs", multiple=True, help="Only these designs (repeatable).")
+@click.option(
+    "--ida/--no-ida",
+    default=True,
+    show_default=True,
+    help="Add the independent-drug-action baseline.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="mtorsim-out/validation",
+    show_default=True,
+    help="Folder for validation.json, validation.csv and validation.png.",
+)
+@json_option
+def validate_cmd(
+    replicates: int,
+    patients: int | None,
+    designs: tuple[str, ...],
+    ida: bool,
+    out_dir: str,
+    as_json: bool,
+) -> None:
+    """Predict every built-in trial except BOLERO-2 with the calibrated parameters."""
+    import pandas as pd
+
+    from mtorsim.reports.validation import validation_figure
+    from mtorsim.trials import load_design
+    from mtorsim.trials.compare import ida_comparison
+    from mtorsim.trials.design import builtin_designs
+    from mtorsim.trials.validate import validate
+
+    if replicates < 1:
+        raise MtorsimError("--replicates must be at least 1")
+    rep = validate(list(designs) or None, replicates, n_patients=patients, progress=_say(as_json))
+    if ida:
+        rep["ida"] = []
+        for key in list(designs) or list(builtin_designs()):
+            d = load_design(key)
+            arm = d.arm(d.experimental) if d.experimental else d.arms[0]
+            if len(arm.doses) == 2 and ("PFS" in d.endpoints or "TTP" in d.endpoints):
+                _say(as_json)(f"IDA baseline: {d.name}")
+                rep["ida"].append(ida_comparison(d, patients))
+    out = Path(out_dir)
+    write_atomic(out / "validation.json", json.dumps(rep, indent=2, default=str))
+    flat = pd.DataFrame(
+        [
+            r | {"sim_low": r["simulation_interval"][0], "sim_high": r["simulation_interval"][1]}
+            for r in rep["rows"]
+        ]
+    ).drop(columns=["simulation_interval", "published_ci"])
+    write_atomic(out / "validation.csv", flat.to_csv(index=False))
+    _save_plot(validation_figure(rep), str(out / "validation.png"))
+    if as_json:
+        echo_json(rep)
+        return
+    print_table(
+        f"validation: {replicates} replicate trials per design, calibrated on BOLERO-2 only",
+        [
+            "trial",
+            "endpoint",
+            "arm",
+            "simulated (95% interval)",
+            "published (95% CI)",
+            "error",
+            "inside",
+        ],
+        [
+            [
+                r["design"],
+                r["endpoint"],
+                r["arm"],
+                f"{_num(r['simulated'])} ({_num(r['simulation_interval'][0])}-"
+                f"{_num(r['simulation_interval'][1])})",
+                _num(r["published"])
+                + (
+                    f" ({_num(r['published_ci'][0])}-{_num(r['published_ci'][1])})"
+                    if r["published_ci"][0] is not None
+                    else ""
+                ),
+                _num(r["error"]),
+                {True: "yes", False: "NO", None: "-"}[r["published_inside_simulated_interval"]],
+            ]
+            for r in rep["rows"]
+        ],
+    )
+    cov = rep["coverage"]
+    click.echo(
+        f"published value inside the simulated interval: {cov['inside']} of {cov['compared']}"
+    )
+    if rep.get("ida"):
+        print_table(
+            "combination median PFS/TTP (months): mechanistic vs independent drug action",
+            ["trial", "arm", "monotherapies", "IDA", "mechanistic", "published", "closer"],
+            [
+                [
+                    i["design"],
+                    i["arm"],
+                    ", ".join(
+                        f"{k} {_num(v)}" for k, v in i.get("monotherapy_median_months", {}).items()
+                    ),
+                    _num(i.get("ida_median_months")),
+                    _num(i.get("mechanistic_median_months")),
+                    _num(i.get("published_median_months")),
+                    i.get("closer", i.get("note", "-")),
+                ]
+                for i in rep["ida"]
+            ],
+        )
+    click.echo(f"wrote validation.json, validation.csv, validation.png to {out}")
+
+
+@trial.command("subgroups")
+@click.argument("design", default="bolero-2")
+@click.option(
+    "--patients", type=int, default=None, help="Virtual patients (default: 3x the design's N)."
+)
+@click.option("--seed", type=int, default=20131, show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Forest plot PNG.")
+@json_option
+def trial_subgroups(
+    design: str, patients: int | None, seed: int, plot_path: str | None, as_json: bool
+) -> None:
+    """Hazard ratio by genotype and context subgroup (which patients benefit most)."""
+    from mtorsim.reports.validation import forest_figure
+    from mtorsim.trials import load_design, run_trial
+    from mtorsim.trials.compare import subgroups
+
+    d = load_design(design)
+    res = run_trial(d, patients or 3 * d.n_patients, seed)
+    rows = subgroups(res)
+    if plot_path:
+        _save_plot(
+            forest_figure(rows, f"{d.name}: virtual subgroups (N = {len(res.patients)})"), plot_path
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    print_table(
+        f"{d.name}: hazard ratio by subgroup (virtual, N = {len(res.patients)})",
+        ["subgroup", "n exp/ctl", "HR (95% CI)", "p (Cox)"],
+        [
+            [
+                r["subgroup"],
+                f"{r['n_experimental']}/{r['n_control']}",
+                f"{r['hazard_ratio']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f})"
+                if "hazard_ratio" in r
+                else "too few",
+                _num(r.get("cox_p"), 2),
+            ]
+            for r in rows
+        ],
+    )
+
+
+@trial.command("sensitivity")
+@click.argument("design", default="bolero-2")
+@click.option("--trajectories", type=int, default=6, show_default=True)
+@click.option("--patients", type=int, default=300, show_default=True)
+@json_option
+def trial_sensitivity(design: str, trajectories: int, patients: int, as_json: bool) -> None:
+    """Morris global sensitivity of the hazard ratio (SALib)."""
+    from mtorsim.trials.sensitivity import morris_hr
+
+    res = morris_hr(design, trajectories, patients)
+    if as_json:
+        echo_json(res)
+        return
+    print_table(
+        f"{design}: Morris sensitivity of the HR ({res['runs']} runs x {patients} patients)",
+        ["rank", "factor", "mu*", "sigma", "range (x default)"],
+        [
+            [
+                i + 1,
+                r["factor"],
+                f"{r['mu_star']:.3f}",
+                f"{r['sigma']:.3f}",
+                f"{r['range'][0]}-{r['range'][1]}",
+            ]
+            for i, r in enumerate(res["ranking"])
+        ],
+    )

@@ -343,6 +343,15 @@ def _outcome(
 
 
 # ---------------------------------------------------------------------- fast path
+@dataclass
+class Drive:
+    """Change of the culture net growth rate (1/day) on the patient's time grid."""
+
+    t_days: np.ndarray
+    dk_per_day: np.ndarray
+    exposure: dict[str, float]
+
+
 class FastArmSimulator:
     """Fast path for one arm: surfaces are built once per signalling context and reused."""
 
@@ -398,7 +407,9 @@ class FastArmSimulator:
             )
         return out
 
-    def simulate(self, pt: VirtualPatient) -> PatientOutcome:
+    def drive(self, pt: VirtualPatient) -> Drive:
+        """The patient's drug effect over time: everything that does not depend on the
+        tumour parameters (so calibration can reuse it)."""
         if pt.arm != self.arm_id:
             raise MtorsimError(f"patient {pt.index} is in arm {pt.arm}, not {self.arm_id}")
         horizon_h = max(pt.horizon_day, 0.0) * 24.0
@@ -415,12 +426,20 @@ class FastArmSimulator:
         cyto = {p.cell_agent: conc[p.agent] for p in self.cytotoxic}
         net = self.model.net_rate(pt.context, prol, surv, cyto)
         dk = (net - self.model.untreated_net(pt.context)) * 24.0
-        log_size = log_size_course(t_days, dk, pt.tumour)
         first = t_days <= 28.0
         exposure = {a: float(np.mean(c[first])) for a, c in conc.items()}
-        return _outcome(
-            self.design, pt, t_days, log_size, exposure, self.tumour.cr_threshold_mm.value
-        )
+        return Drive(t_days, dk, exposure)
+
+    def outcome(
+        self, pt: VirtualPatient, drv: Drive, tumour: PopulationTumour | None = None
+    ) -> PatientOutcome:
+        """Tumour course and RECIST for a patient whose drive is known."""
+        log_size = log_size_course(drv.t_days, drv.dk_per_day, pt.tumour)
+        cr = (tumour or self.tumour).cr_threshold_mm.value
+        return _outcome(self.design, pt, drv.t_days, log_size, drv.exposure, cr)
+
+    def simulate(self, pt: VirtualPatient) -> PatientOutcome:
+        return self.outcome(pt, self.drive(pt))
 
 
 # ---------------------------------------------------------------------- exact path

@@ -20,11 +20,12 @@ from mtorsim.fileio import write_atomic
 from mtorsim.knowledge.base import load_knowledge_base
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
+from mtorsim.trials.calibrate import calibrated_tumour
 from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.engine import FastArmSimulator, PatientOutcome, simulate_exact
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
-from mtorsim.tumour.model import PopulationTumour, load_tumour_population
+from mtorsim.tumour.model import PopulationTumour
 
 DEFAULT_SEED = 20131
 CHUNK = 100
@@ -102,15 +103,19 @@ def run_trial(
     tumour: PopulationTumour | None = None,
     model: CellResponseModel | None = None,
     progress: Callable[[int, int], None] | None = None,
+    simulators: dict[str, FastArmSimulator] | None = None,
 ) -> TrialResult:
     """Simulate and analyse a trial.
 
     With ``checkpoint_dir`` each chunk of patients is written there atomically as it
     finishes and reused by a later call with the same design, seed, N, model and version,
-    so an interrupted run resumes; results do not depend on chunking.
+    so an interrupted run resumes; results do not depend on chunking.  The tumour
+    parameters default to the calibrated ones (:func:`calibrated_tumour`).  ``simulators``
+    (arm id -> :class:`FastArmSimulator` of this design) lets replicate runs share their
+    response surfaces.
     """
     d = design if isinstance(design, Design) else load_design(design)
-    tumour = tumour if tumour is not None else load_tumour_population()
+    tumour = tumour if tumour is not None else calibrated_tumour()
     model = model if model is not None else CellResponseModel()
     n, cap_note = n_patients_for(d, n_patients)
     provenance = {
@@ -119,6 +124,10 @@ def run_trial(
         "design_hash": d.digest(),
         "model_hash": model_hash(),
         "tumour_parameters_hash": _tumour_digest(tumour),
+        "tumour_medians": {
+            k: getattr(tumour, k).median
+            for k in ("growth_rate_per_day", "effect_scale", "resistance_rate_per_day")
+        },
         "seed": seed,
         "n_patients": n,
         "n_design": d.n_patients,
@@ -127,7 +136,7 @@ def run_trial(
     if cap_note:
         provenance["note"] = cap_note
     key = hashlib.sha256(json.dumps(provenance, sort_keys=True).encode()).hexdigest()[:16]
-    sims = {a.id: FastArmSimulator(d, a.id, tumour, model) for a in d.arms}
+    sims = simulators or {a.id: FastArmSimulator(d, a.id, tumour, model) for a in d.arms}
     records: list[dict[str, Any]] = []
     done = 0
     for start in range(0, n, CHUNK):
