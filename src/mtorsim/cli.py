@@ -1107,7 +1107,7 @@ def validate_cmd(
             ["trial", "arm", "monotherapies", "IDA", "mechanistic", "published", "closer"],
             [
                 [
-                    i["design"],
+                    i["design"] + (" (calibration trial)" if i["design"] == "bolero-2" else ""),
                     i["arm"],
                     ", ".join(
                         f"{k} {_num(v)}" for k, v in i.get("monotherapy_median_months", {}).items()
