@@ -122,6 +122,16 @@ def main() -> None:
         figures[f"trial: BOLERO-2 run, {n} patients, all layers, cold (s)"] = (
             time.perf_counter() - t0
         )
+    from mtorsim.trials.calibrate import FREE, Cohort, objective_fn, targets
+
+    t0 = time.perf_counter()
+    cohort = Cohort.build(design, 724, 20131, tumour, CellResponseModel(kb=kb))
+    figures["calibration: build a 724-patient cohort with cached drug effects (s)"] = (
+        time.perf_counter() - t0
+    )
+    j = objective_fn([cohort], targets())
+    x0 = np.array([np.log10(getattr(tumour, k).median) for k in FREE])
+    figures["calibration: one objective evaluation, 724 patients (s)"] = best_of(lambda: j(x0), 3)
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")
