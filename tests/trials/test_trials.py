@@ -22,6 +22,7 @@ from mtorsim.trials import (
     load_design,
     run_trial,
 )
+from mtorsim.trials.calibrate import calibrated_tumour
 from mtorsim.trials.engine import FastArmSimulator, concentration_on_grid, plan_arm
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
@@ -143,7 +144,7 @@ def test_same_seed_same_result_and_a_then_b_equals_b(model: CellResponseModel) -
     assert not a.patients["pfs_months"].equals(c.patients["pfs_months"])
     # patient 11 simulated alone equals patient 11 after 0..10
     d = load_design("bolero-2")
-    tum = load_tumour_population()
+    tum = calibrated_tumour()  # what run_trial uses by default
     pt = sample_patient(d, 11, 5, tum)
     alone = FastArmSimulator(d, pt.arm, tum, CellResponseModel()).simulate(pt).row()
     row = a.patients.set_index("patient").loc[11]
