@@ -527,7 +527,3 @@ def simulate_exact(
     ta, la = np.asarray(t_all), np.asarray(logs)
     exposure = {a: float(np.mean(v)) if v else 0.0 for a, v in exposure_acc.items()}
     return _outcome(design, pt, ta, la, exposure, cr)
-
-
-def months(days: float) -> float:
-    return days / DAYS_PER_MONTH

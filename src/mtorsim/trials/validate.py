@@ -28,6 +28,9 @@ from mtorsim.tumour.model import PopulationTumour
 
 CALIBRATION_TRIAL = "bolero-2"
 
+#: published value, CI low, CI high, source
+_Ref = tuple[float | str | None, float | None, float | None, str]
+
 
 @dataclass
 class ValidationRow:
@@ -142,81 +145,28 @@ def validate_design(
             med, lo, hi = _interval([v for v in vals if v is not None])
             p = pub.get("arms", {}).get(arm.id, {}).get(key)
             c = counts.get(arm.id, {}).get(key)
-            if p is not None:
-                rows.append(
-                    ValidationRow(
-                        d.id,
-                        key,
-                        arm.id,
-                        med,
-                        lo,
-                        hi,
-                        p["value"],
-                        p["ci_low"],
-                        p["ci_high"],
-                        p["outcome_id"],
-                        unit,
-                    )
-                )
-            elif c is not None:
-                rows.append(
-                    ValidationRow(
-                        d.id, key, arm.id, med, lo, hi, c["value"], None, None, c["source"], unit
-                    )
-                )
-            else:
-                rows.append(
-                    ValidationRow(
-                        d.id,
-                        key,
-                        arm.id,
-                        med,
-                        lo,
-                        hi,
-                        None,
-                        None,
-                        None,
-                        "not reported in the review",
-                        unit,
-                    )
-                )
+            ref: _Ref = (
+                (p["value"], p["ci_low"], p["ci_high"], p["outcome_id"])
+                if p is not None
+                else (c["value"], None, None, c["source"])
+                if c is not None
+                else (None, None, None, "not reported in the review")
+            )
+            rows.append(ValidationRow(d.id, key, arm.id, med, lo, hi, *ref, unit))
     if d.experimental and d.control:
         hrs = [s.get("comparison", {}).get("hazard_ratio") for s in summaries]
         med, lo, hi = _interval([h for h in hrs if h is not None])
         p = pub.get("comparison", {}).get("hazard_ratio")
-        if p is not None:
-            rows.append(
-                ValidationRow(
-                    d.id,
-                    "hazard_ratio",
-                    f"{d.experimental} vs {d.control}",
-                    med,
-                    lo,
-                    hi,
-                    p["value"],
-                    p["ci_low"],
-                    p["ci_high"],
-                    p["outcome_id"],
-                    "ratio",
-                )
-            )
-        else:
-            qual = _qualitative(d)
-            rows.append(
-                ValidationRow(
-                    d.id,
-                    "hazard_ratio",
-                    f"{d.experimental} vs {d.control}",
-                    med,
-                    lo,
-                    hi,
-                    qual[0] if qual else None,
-                    None,
-                    None,
-                    qual[1] if qual else "not reported in the review",
-                    "ratio",
-                )
-            )
+        qual = _qualitative(d) if p is None else None
+        hr_ref: _Ref = (
+            (p["value"], p["ci_low"], p["ci_high"], p["outcome_id"])
+            if p is not None
+            else (qual[0], None, None, qual[1])
+            if qual is not None
+            else (None, None, None, "not reported in the review")
+        )
+        comparison = f"{d.experimental} vs {d.control}"
+        rows.append(ValidationRow(d.id, "hazard_ratio", comparison, med, lo, hi, *hr_ref, "ratio"))
     return rows
 
 
