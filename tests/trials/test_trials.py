@@ -101,6 +101,29 @@ def test_cox_and_logrank_match_lifelines_directly() -> None:
     assert ours["ci_low"] < 0.5 < ours["ci_high"]
 
 
+def test_stratified_logrank_hand_example_and_lifelines() -> None:
+    """Two strata of two patients.  Stratum A: group 1 dies at 1, group 0 at 2; stratum B:
+    group 1 at 3, group 0 at 1.  By hand: stratified O - E = (1 - 1/2) + (0 - 1/2) = 0, so
+    chi2 = 0 and p = 1; pooled: O - E = (1 - 1) + (0 - 1/2) = -1/2 with V = 1/3 + 1/4,
+    chi2 = 0.25 / (7/12) = 3/7."""
+    from lifelines.statistics import logrank_test
+
+    from mtorsim.trials.stats import stratified_logrank
+
+    t = np.array([1.0, 2.0, 3.0, 1.0])
+    e = np.ones(4, bool)
+    g = np.array([True, False, True, False])
+    st = np.array(["A", "A", "B", "B"])
+    assert stratified_logrank(t, e, g, st)["chi2"] == pytest.approx(0.0)
+    assert stratified_logrank(t, e, g)["chi2"] == pytest.approx(3 / 7)
+    rng = np.random.default_rng(4)
+    tt = np.round(rng.exponential(5, 300), 1)
+    ee = rng.random(300) < 0.75
+    gg = rng.random(300) < 0.5
+    ours = stratified_logrank(tt, ee, gg)["p"]
+    assert ours == pytest.approx(logrank_test(tt[gg], tt[~gg], ee[gg], ee[~gg]).p_value, rel=1e-9)
+
+
 def test_exact_ci_reproduces_tamrad_published_interval() -> None:
     """TAMRAD CBR 33/54 = 61.1% (46.9-74.1) in the review (ref 77)."""
     r = rate_ci(33, 54)

@@ -84,6 +84,7 @@ def comparison_text(result: TrialResult) -> str:
         f"HR {c['experimental']} vs {c['control']}: {c['hazard_ratio']:.2f} "
         f"(95% CI {c['ci_low']:.2f}-{c['ci_high']:.2f}; Cox{strat}), "
         f"log-rank p = {c['logrank_p']:.2g}"
+        + (f" (stratified {c['stratified_logrank_p']:.2g})" if c["stratified_by"] else "")
     )
     if pub:
         text += (

@@ -63,14 +63,42 @@ def cox_hazard_ratio(
     ci = cph.confidence_intervals_.loc["treat"]
     a, b = data[data.treat == 1], data[data.treat == 0]
     lr = logrank_test(a["T"], b["T"], a["E"], b["E"])
+    strat_key = data[use].astype(str).agg("|".join, axis=1).to_numpy() if use else None
+    slr = stratified_logrank(data["T"], data["E"], data["treat"] > 0, strat_key)
     return {
         "hazard_ratio": hr,
         "ci_low": float(np.exp(ci.iloc[0])),
         "ci_high": float(np.exp(ci.iloc[1])),
         "cox_p": float(cph.summary.loc["treat", "p"]),
         "logrank_p": float(lr.p_value),
+        "stratified_logrank_p": slr["p"],
         "stratified_by": use,
     }
+
+
+def stratified_logrank(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray, strata: np.ndarray | None = None
+) -> dict[str, float]:
+    """Two-group log-rank test summed over strata (Mantel-Haenszel form):
+    chi2 = (sum O - E)^2 / sum V over every event time of every stratum, 1 df.
+    With one stratum this is the ordinary log-rank test (checked against lifelines)."""
+    from scipy.stats import chi2
+
+    t, e, g = np.asarray(time, float), np.asarray(event, bool), np.asarray(group, bool)
+    st = np.zeros(len(t), int) if strata is None else np.unique(strata, return_inverse=True)[1]
+    o_minus_e, var = 0.0, 0.0
+    for s in np.unique(st):
+        ts, es, gs = t[st == s], e[st == s], g[st == s]
+        for u in np.unique(ts[es]):
+            at_risk = ts >= u
+            n, n1 = at_risk.sum(), (at_risk & gs).sum()
+            dead = (ts == u) & es
+            d, d1 = dead.sum(), (dead & gs).sum()
+            o_minus_e += d1 - d * n1 / n
+            if n > 1:
+                var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    stat = o_minus_e**2 / var if var > 0 else 0.0
+    return {"chi2": float(stat), "p": float(chi2.sf(stat, 1)), "o_minus_e": float(o_minus_e)}
 
 
 def rate_ci(k: int, n: int) -> dict[str, Any]:
