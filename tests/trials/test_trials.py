@@ -284,3 +284,35 @@ def test_main_job_end_to_end(tmp_path: Path) -> None:
     assert "bolero-2" in [d["id"] for d in json.loads(listed.output)]
     bad = CliRunner().invoke(main, ["trial", "run", "nonexistent-trial"])
     assert bad.exit_code == 2 and "built-in designs" in bad.output
+
+
+# ---------------------------------------------------------------------- toxicity
+def test_toxicity_incidence_and_modifications_from_the_knowledge_base() -> None:
+    """BOLERO-2 grade 3/4 rates 8, 6, 4, 4, 4, 3% (ref 72): P(any) = 1 - 0.92 x 0.94 x 0.96^3
+    x 0.97 = 0.2578; an affected patient stops for 14 days, then takes 5 mg daily."""
+    from mtorsim.pharmacology import parse_regimen
+    from mtorsim.trials.toxicity import load_toxicity
+
+    tox = load_toxicity()["everolimus"]
+    assert tox.incidence == pytest.approx(1 - 0.92 * 0.94 * 0.96**3 * 0.97, rel=1e-12)
+    assert tox.modifications(0.9, 1.0) == ()
+    mods = tox.modifications(0.1, 0.5)  # onset at 0.5 x 56 = day 28
+    reg = parse_regimen("10 mg daily")
+    from dataclasses import replace
+
+    ev = replace(reg, modifications=mods).events(60)
+    by_day = {round(e.time_h / 24): e.amount_mg for e in ev}
+    assert by_day[27] == 10 and 28 not in by_day and 41 not in by_day and by_day[42] == 5
+    # dose intensity over 60 days: (28 x 10 + 18 x 5) / 60
+    assert sum(by_day.values()) / 60 == pytest.approx((28 * 10 + 18 * 5) / 60)
+
+
+def test_dose_intensity_in_results(model: CellResponseModel) -> None:
+    r = run_trial("bolero-2", n_patients=60, seed=2, model=model)
+    f = r.patients[r.patients["arm"] == "eve-exe"]
+    di = f["dose_intensity_mg_day:everolimus"].dropna()
+    modified = f.loc[di.index, "dose_modified:everolimus"].astype(bool)
+    # unmodified patients take 10 mg every day: intensity 10 up to the partial last day
+    assert np.all(di[~modified] >= 10.0 - 1e-9) and np.all(di[~modified] <= 10.0 * 1.2)
+    assert modified.any() and float(di[modified].median()) < 10.0
+    assert "dose_intensity_mg_day:everolimus" in r.patients.columns

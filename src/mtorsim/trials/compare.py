@@ -14,13 +14,28 @@ from mtorsim.trials.run import DEFAULT_SEED, TrialResult, published_values, run_
 from mtorsim.trials.stats import cox_hazard_ratio
 from mtorsim.tumour.model import PopulationTumour
 
+#: dose-intensity split of the experimental arm (mg/day): the review's BOLERO-2 analysis
+#: (knowledge base outcomes bolero-2.dose-intensity.pfs.hr.lt-7.5 / .ge-7.5)
+DOSE_SPLITS_MG_DAY = {"everolimus": 7.5}
+
 
 def subgroups(result: TrialResult) -> list[dict[str, Any]]:
-    """HR (experimental vs control) with 95% CI in each genotype and context subgroup."""
+    """HR (experimental vs control) with 95% CI in each genotype and context subgroup, and
+    by the experimental arm's dose intensity (those patients vs the whole control arm)."""
     d, f = result.design, result.patients
     if not (d.experimental and d.control):
         return []
     groups: list[tuple[str, pd.Series]] = [("all patients", pd.Series(True, index=f.index))]
+    control = f["arm"] == d.control
+    for agent, cut in DOSE_SPLITS_MG_DAY.items():
+        col = f"dose_intensity_mg_day:{agent}"
+        if col in f:
+            di = f[col].astype(float)
+            exp = f["arm"] == d.experimental
+            groups += [
+                (f"{agent} dose intensity < {cut:g} mg/day", control | (exp & (di < cut))),
+                (f"{agent} dose intensity >= {cut:g} mg/day", control | (exp & (di >= cut))),
+            ]
     for g in d.population.genotypes:
         col = f"genotype:{g.name}"
         groups += [(f"{g.name}: yes", f[col].astype(bool)), (f"{g.name}: no", ~f[col].astype(bool))]

@@ -244,6 +244,7 @@ class PatientOutcome:
     tumour_days: np.ndarray = field(repr=False)
     tumour_mm: np.ndarray = field(repr=False)
     response_at: str | None = None
+    dose_intensity_mg_day: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def index(self) -> int:
@@ -264,6 +265,14 @@ class PatientOutcome:
         r.update({f"genotype:{k}": v for k, v in pt.genotype.items()})
         r.update({f"stratum:{k}": v for k, v in pt.strata.items()})
         r.update({f"exposure_unbound_nM:{k}": v for k, v in self.exposure_nM.items()})
+        r.update({f"dose_intensity_mg_day:{k}": v for k, v in self.dose_intensity_mg_day.items()})
+        r.update(
+            {
+                f"dose_modified:{k}": bool(v)
+                for k, v in pt.modifications.items()
+                if k in self.dose_intensity_mg_day
+            }
+        )
         r.update(
             {
                 "baseline_sld_mm": pt.tumour.sld0_mm,
@@ -303,6 +312,7 @@ def _outcome(
     log_size: np.ndarray,
     exposure: dict[str, float],
     cr_mm: float,
+    doses: dict[str, list[DoseEvent]],
 ) -> PatientOutcome:
     tp = pt.tumour
     vd = visit_days(design, min(pt.horizon_day, float(t_days[-1])), pt.visit_jitter_days)
@@ -327,6 +337,13 @@ def _outcome(
             response_at = "PD"
         else:
             response_at = "NE"
+    on_study = float(pfs)
+    intensity = {
+        a: sum(e.amount_mg for e in ev if e.time_h < on_study * 24.0) / on_study
+        if on_study > 0
+        else None
+        for a, ev in doses.items()
+    }
     keep = t_days <= (rec.progression_day or pt.horizon_day) + 1e-9
     every = max(1, round(7.0 / max(t_days[1] - t_days[0], 1e-9)))  # weekly samples
     return PatientOutcome(
@@ -339,6 +356,7 @@ def _outcome(
         t_days[keep][::every],
         (tp.sld0_mm * np.exp(log_size[keep]))[::every],
         response_at,
+        intensity,
     )
 
 
@@ -350,6 +368,7 @@ class Drive:
     t_days: np.ndarray
     dk_per_day: np.ndarray
     exposure: dict[str, float]
+    doses: dict[str, list[DoseEvent]]
 
 
 class FastArmSimulator:
@@ -397,15 +416,19 @@ class FastArmSimulator:
             )
         return self.surfaces[ctx.name]
 
-    def concentrations(self, pt: VirtualPatient, n: int) -> dict[str, np.ndarray]:
-        out = {}
+    def concentrations(
+        self, pt: VirtualPatient, n: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, list[DoseEvent]]]:
+        """Unbound model-equivalent nM on the grid, and the dose events, per agent."""
+        out, events = {}, {}
         days = n * self.step_h / 24.0 + 1.0
         for plan in self.plans:
-            ev = plan.regimen.events(days, pt.body)
+            ev = pt.regimen(plan.agent, plan.regimen).events(days, pt.body)
+            events[plan.agent] = ev
             out[plan.agent] = unbound_nM(
                 plan, concentration_on_grid(pt.pk[plan.agent], ev, n, self.step_h)
             )
-        return out
+        return out, events
 
     def drive(self, pt: VirtualPatient) -> Drive:
         """The patient's drug effect over time: everything that does not depend on the
@@ -415,7 +438,7 @@ class FastArmSimulator:
         horizon_h = max(pt.horizon_day, 0.0) * 24.0
         n = math.ceil(horizon_h / self.step_h) + 1
         t_days = np.arange(n) * self.step_h / 24.0
-        conc = self.concentrations(pt, n)
+        conc, events = self.concentrations(pt, n)
         surf = self.surface(pt.context)
         if surf is not None:
             cm = np.column_stack([conc[p.agent] for p in self.signalling])
@@ -428,7 +451,7 @@ class FastArmSimulator:
         dk = (net - self.model.untreated_net(pt.context)) * 24.0
         first = t_days <= 28.0
         exposure = {a: float(np.mean(c[first])) for a, c in conc.items()}
-        return Drive(t_days, dk, exposure)
+        return Drive(t_days, dk, exposure, events)
 
     def outcome(
         self, pt: VirtualPatient, drv: Drive, tumour: PopulationTumour | None = None
@@ -436,7 +459,7 @@ class FastArmSimulator:
         """Tumour course and RECIST for a patient whose drive is known."""
         log_size = log_size_course(drv.t_days, drv.dk_per_day, pt.tumour)
         cr = (tumour or self.tumour).cr_threshold_mm.value
-        return _outcome(self.design, pt, drv.t_days, log_size, drv.exposure, cr)
+        return _outcome(self.design, pt, drv.t_days, log_size, drv.exposure, cr, drv.doses)
 
     def simulate(self, pt: VirtualPatient) -> PatientOutcome:
         return self.outcome(pt, self.drive(pt))
@@ -457,7 +480,7 @@ def simulate_exact(
     sig = [p for p in plans if p.role == "signalling"]
     cyt = [p for p in plans if p.role == "cytotoxic"]
     horizon = max(pt.horizon_day, 0.0)
-    events = {p.agent: p.regimen.events(horizon + 1.0, pt.body) for p in plans}
+    events = {p.agent: pt.regimen(p.agent, p.regimen).events(horizon + 1.0, pt.body) for p in plans}
     pk = {p.agent: LinearPK(pt.pk[p.agent]) for p in plans}
     g0 = model.untreated_net(pt.context)
     vd = visit_days(design, horizon, pt.visit_jitter_days)
@@ -526,4 +549,4 @@ def simulate_exact(
             break
     ta, la = np.asarray(t_all), np.asarray(logs)
     exposure = {a: float(np.mean(v)) if v else 0.0 for a, v in exposure_acc.items()}
-    return _outcome(design, pt, ta, la, exposure, cr)
+    return _outcome(design, pt, ta, la, exposure, cr, events)

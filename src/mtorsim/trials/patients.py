@@ -10,7 +10,7 @@ chunks.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,8 +18,9 @@ from mtorsim.pathway.build import parameter_default
 from mtorsim.pathway.contexts import Context, ParameterValue, load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.pk import PKParameters
-from mtorsim.pharmacology.regimen import Patient
+from mtorsim.pharmacology.regimen import Modification, Patient, Regimen
 from mtorsim.trials.design import Design
+from mtorsim.trials.toxicity import load_toxicity
 from mtorsim.tumour.model import PopulationTumour, TumourParams
 
 PATIENT_STREAM = 1
@@ -44,6 +45,12 @@ class VirtualPatient:
     dropout_day: float
     extras: dict[str, float] = field(default_factory=dict)
     visit_jitter_days: np.ndarray = field(default_factory=lambda: np.zeros(MAX_VISITS))
+    modifications: dict[str, tuple[Modification, ...]] = field(default_factory=dict)
+
+    def regimen(self, agent: str, planned: Regimen) -> Regimen:
+        """The planned regimen with this patient's toxicity interruptions and reductions."""
+        mods = self.modifications.get(agent, ())
+        return replace(planned, modifications=(*planned.modifications, *mods)) if mods else planned
 
     @property
     def horizon_day(self) -> float:
@@ -116,6 +123,13 @@ def sample_patient(
     rate = fu.dropout_per_year / 365.25
     dropout = float(rng.exponential(1.0 / rate)) if rate > 0 else math.inf
     jitter = rng.uniform(-1.0, 1.0, size=MAX_VISITS) * design.assessment.window_days
+    # dose-limiting toxicity: two draws per drug that has a record, in a fixed order
+    tox = load_toxicity()
+    mods: dict[str, tuple[Modification, ...]] = {}
+    for agent_id in sorted(pk):
+        if agent_id in tox:
+            u, e = float(rng.random()), float(rng.exponential())
+            mods[agent_id] = tox[agent_id].modifications(u, e)
     horizon = min(dropout, fu.cutoff_months * DAYS_PER_MONTH - accrual)
     if fu.max_treatment_months is not None:
         horizon = min(horizon, fu.max_treatment_months * DAYS_PER_MONTH)
@@ -133,4 +147,5 @@ def sample_patient(
         dropout,
         {"horizon_day": horizon},
         jitter,
+        mods,
     )

@@ -1,0 +1,63 @@
+"""Dose-limiting toxicity: per-patient dose interruptions and reductions
+(``data/toxicity.yaml``; incidences from the knowledge base)."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from mtorsim.errors import DataFileError
+from mtorsim.knowledge.base import load_knowledge_base
+from mtorsim.pharmacology.regimen import Modification
+
+
+@dataclass(frozen=True)
+class Toxicity:
+    agent: str
+    incidence: float  # probability of a dose-limiting event
+    incidence_source: str
+    onset_mean_days: float
+    interruption_days: float
+    reduced_fraction: float
+
+    def modifications(self, u_occurs: float, e_onset: float) -> tuple[Modification, ...]:
+        """Interruption then reduction for a patient whose uniform draw ``u_occurs`` falls
+        below the incidence, starting at ``e_onset`` (an Exp(1) draw) x the mean onset."""
+        if u_occurs >= self.incidence:
+            return ()
+        start = e_onset * self.onset_mean_days
+        stop = start + self.interruption_days
+        return (
+            Modification(start, stop, 0.0),
+            Modification(stop, math.inf, self.reduced_fraction),
+        )
+
+
+@functools.cache
+def load_toxicity() -> dict[str, Toxicity]:
+    path = Path(str(resources.files("mtorsim.trials") / "data" / "toxicity.yaml"))
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    kb = load_knowledge_base()
+    by_id = {o.id: o for o in kb.outcomes}
+    out = {}
+    for agent, rec in raw["agents"].items():
+        missing = [i for i in rec["incidence_outcomes"] if i not in by_id]
+        if missing:
+            raise DataFileError(str(path), [f"agents.{agent}: unknown outcomes {missing}"])
+        rates = [float(by_id[i].value or 0.0) / 100.0 for i in rec["incidence_outcomes"]]
+        incidence = 1.0 - math.prod(1.0 - r for r in rates)
+        out[agent] = Toxicity(
+            agent,
+            incidence,
+            f"1 - prod(1 - rate) over {', '.join(rec['incidence_outcomes'])}; "
+            + rec["incidence_note"],
+            float(rec["onset_mean_days"]["value"]),
+            float(rec["interruption_days"]["value"]),
+            float(rec["reduced_fraction"]["value"]),
+        )
+    return out
