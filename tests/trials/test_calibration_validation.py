@@ -167,3 +167,16 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path) -> None:  # type: igno
     )
     assert sub.exit_code == 0, sub.output
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_bad_settings_are_refused_with_the_reason() -> None:
+    from mtorsim.errors import MtorsimError
+    from mtorsim.trials.sensitivity import morris_hr
+    from mtorsim.trials.validate import validate
+
+    with pytest.raises(MtorsimError, match="at least 20 patients"):
+        calibrate(Settings(n_patients=0))
+    with pytest.raises(MtorsimError, match="trajectory"):
+        morris_hr("bolero-2", trajectories=0)
+    with pytest.raises(MtorsimError, match="built-in designs"):
+        validate(["no-such-trial"], replicates=1)

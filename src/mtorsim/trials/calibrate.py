@@ -217,6 +217,12 @@ def calibrate(
 ) -> dict[str, Any]:
     """Fit the free medians to BOLERO-2; returns the record (see module docstring)."""
     st = settings or Settings()
+    if st.n_patients < 20 or not st.seeds or st.max_evals < 1 or st.bootstrap < 0:
+        raise MtorsimError(
+            "calibration needs at least 20 patients per cohort, one seed, one optimiser "
+            f"evaluation and a bootstrap count >= 0 (got {st.n_patients} patients, seeds "
+            f"{list(st.seeds)}, {st.max_evals} evaluations, bootstrap {st.bootstrap})"
+        )
     t_start = time.perf_counter()
     say = progress or (lambda _m: None)
     design = load_design(st.design)

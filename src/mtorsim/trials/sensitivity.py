@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from mtorsim.errors import MtorsimError
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.trials.calibrate import calibrated_tumour
 from mtorsim.trials.design import Design, load_design
@@ -76,6 +77,11 @@ def morris_hr(
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
+    if trajectories < 1 or n_patients < 20 or levels < 2:
+        raise MtorsimError(
+            f"Morris needs >= 1 trajectory, >= 20 patients and >= 2 levels (got {trajectories}, "
+            f"{n_patients}, {levels})"
+        )
     d0 = load_design(design)
     t0 = calibrated_tumour()
     names = list(FACTORS)
