@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mtorsim.fileio import write_atomic
+from mtorsim.reports.validation import forest_figure
+from mtorsim.trials.compare import subgroups
 from mtorsim.trials.run import TrialResult
 
 ARM_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
@@ -227,6 +230,17 @@ def write_trial_outputs(result: TrialResult, out: Path) -> dict[str, str]:
         write_atomic(out / f"{name}.png", data)
         pngs[name] = data
         files[name] = str(out / f"{name}.png")
+    groups = [g for g in subgroups(result) if "hazard_ratio" in g]
+    if len(groups) > 1:
+        title = f"{result.design.name}: hazard ratio by subgroup (virtual)"
+        data = _png_bytes(forest_figure(groups, title))
+        write_atomic(out / "forest.png", data)
+        pngs["forest"] = data
+        files["forest"] = str(out / "forest.png")
+        cols = ["subgroup", "n_experimental", "n_control", "hazard_ratio", "ci_low", "ci_high"]
+        table = pd.DataFrame(groups)[cols]
+        write_atomic(out / "subgroups.csv", table.to_csv(index=False))
+        files["subgroups"] = str(out / "subgroups.csv")
     write_atomic(out / "report.html", html_report(result, pngs))
     files["report"] = str(out / "report.html")
     return files

@@ -62,7 +62,7 @@ def forest_figure(rows: list[dict[str, Any]], title: str) -> Any:
     import matplotlib.pyplot as plt
 
     rows = [r for r in rows if "hazard_ratio" in r]
-    _, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.5), layout="constrained")
+    _, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5), layout="constrained")
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
         ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color="k", lw=1.2)
@@ -78,6 +78,15 @@ def forest_figure(rows: list[dict[str, Any]], title: str) -> Any:
         )
     ax.axvline(1.0, color="grey", ls="--", lw=0.8)
     ax.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    lo = min(0.1, min(r["ci_low"] for r in rows) * 0.9)
+    hi = max(1.5, max(r["ci_high"] for r in rows) * 1.1)
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, [r["subgroup"] for r in rows])
     ax.set(xlabel="hazard ratio (95% CI), log scale", title=title)
     return ax
