@@ -404,7 +404,8 @@ class FastArmSimulator:
         pos = c[c > 0]
         if pos.size == 0:
             raise MtorsimError(f"{plan.agent}: regimen gives no exposure in 4 weeks")
-        lo = float(np.quantile(pos[len(pos) // 4 :], 0.0)) / 20.0
+        # lowest level after the first week (the build-up is below any steady trough)
+        lo = float(pos[len(pos) // 4 :].min()) / 20.0
         return lo, float(pos.max()) * 20.0
 
     def surface(self, ctx: Context) -> Surface | None:
