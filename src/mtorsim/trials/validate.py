@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mtorsim.knowledge.base import load_knowledge_base
+from mtorsim.knowledge.vocab import Endpoint
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.trials.calibrate import calibrated_tumour, load_record
 from mtorsim.trials.design import Design, builtin_designs, load_design
@@ -86,9 +87,10 @@ def _count_rates(trial_id: str) -> dict[str, dict[str, Any]]:
     sizes = {a.id: a.n for a in trial.arms}
     counts: dict[str, dict[str, float]] = {}
     for o in kb.outcomes_of(trial.id):
-        if o.endpoint == "best overall response" and o.statistic == "count" and o.arm:
-            cat = o.id.rsplit(".", 2)[-2].upper()
-            counts.setdefault(o.arm, {})[cat] = float(o.value or 0)
+        if o.endpoint == Endpoint.BEST_RESPONSE and o.category is not None and o.arm:
+            counts.setdefault(o.arm, {})[o.category.value] = float(o.value or 0)
+            if o.n:  # evaluable patients the counts refer to (the record's own n first)
+                sizes[o.arm] = o.n
     out: dict[str, dict[str, Any]] = {}
     for arm, c in counts.items():
         n = sizes.get(arm)
