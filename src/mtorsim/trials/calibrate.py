@@ -57,6 +57,8 @@ _FIELD = {
     "effect_scale": "effect_scale",
     "resistance_rate_per_day": "resistance_per_day",
 }
+#: search bounds (assumed: wide plausible ranges; growth 1e-4-0.05 /day is a doubling time of
+#: about 2 weeks to 19 years; the others span the starting values by more than a decade)
 BOUNDS = {
     "growth_rate_per_day": (1e-4, 0.05),
     "effect_scale": (1e-3, 1.0),

@@ -43,6 +43,11 @@ def assess(
 ) -> RecistResult:
     """Per-visit categories, best overall response, progression and clinical benefit.
 
+    Defaults: confirmation >= 28 days later (RECIST 1.1, Eisenhauer 2009); an SD minimum
+    of 35 days (assumed: the protocol-defined minimum, typically the first scheduled visit
+    at 6-8 weeks less a window); CBR at 24 weeks (the review's definition, TAMRAD) with a
+    7-day visit window (assumed).
+
     ``visit_days`` are the assessments actually done (up to censoring); ``sld_mm`` the sums
     at them.  SD counts towards best response only at a visit >= ``sd_min_days`` after
     start; with ``confirm`` a CR/PR counts only if a later visit >= ``confirm_min_days`` on
