@@ -1,10 +1,17 @@
-"""Atomic file writes: a reader never sees a half-written result."""
+"""The one atomic writer: a reader never sees a half-written result.
+
+Every file mtorsim writes (tables, JSON records, checkpoints, figures, reports) goes
+through :func:`write_atomic`: a temporary file with a unique name in the same folder
+(``tempfile.mkstemp``, so a planted file or symlink is never followed), then a rename.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
@@ -24,3 +31,24 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def figure_png(ax_or_fig: Any, dpi: int = 120) -> bytes:
+    """PNG bytes of a matplotlib figure (given it or one of its axes); closes the figure."""
+    import matplotlib.pyplot as plt
+
+    fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    if not hasattr(fig, "savefig"):  # an array of axes
+        fig = ax_or_fig.flat[0].figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def save_figure(ax_or_fig: Any, path: str | Path, dpi: int = 120) -> Path:
+    """Write a figure as PNG atomically and close it."""
+    return write_atomic(path, figure_png(ax_or_fig, dpi))
+
+
+__all__ = ["figure_png", "save_figure", "write_atomic"]

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from mtorsim.errors import DataFileError, UnknownAgentError, UnknownNameError
+from mtorsim.knowledge.documents import load_document
 from mtorsim.knowledge.models import (
     DOCUMENTS,
     Agent,
@@ -52,57 +52,6 @@ def normalise_name(name: str) -> str:
 def default_data_dir() -> Path:
     """The data folder shipped inside the package."""
     return Path(str(resources.files("mtorsim.knowledge") / "data"))
-
-
-def _format_loc(loc: tuple[int | str, ...], raw: Any) -> str:
-    """Turn a pydantic error location into 'record #3 (id: x), field targets.0.node'."""
-    parts = list(loc)
-    where = ".".join(str(p) for p in parts)
-    if len(parts) >= 2 and isinstance(parts[1], int) and isinstance(raw, dict):
-        items = raw.get(str(parts[0]))
-        record = ""
-        if isinstance(items, list) and parts[1] < len(items) and isinstance(items[parts[1]], dict):
-            rid = items[parts[1]].get("id") or items[parts[1]].get("number")
-            record = f" (id: {rid})" if rid is not None else ""
-        field_path = ".".join(str(p) for p in parts[2:]) or "(the record itself)"
-        return f"{parts[0]} record #{parts[1] + 1}{record}, field {field_path}"
-    return f"field {where}" if where else "top level"
-
-
-def read_document(path: Path, model: type[D]) -> D:
-    """Read and validate one YAML data file.
-
-    Raises
-    ------
-    DataFileError
-        If the file is missing, is not YAML, or a record does not validate.  The
-        message names the file, the record and the field.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(str(path), [f"cannot read file: {exc.strerror}"]) from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise DataFileError(str(path), [f"not valid YAML{where}: {problem}"]) from exc
-    if not isinstance(raw, dict):
-        raise DataFileError(
-            str(path), ["expected a mapping with 'format_version', 'kind' and records"]
-        )
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = _format_loc(tuple(err["loc"]), raw)
-            got = err.get("input")
-            got_s = "" if isinstance(got, dict | list) else f" (got {got!r})"
-            problems.append(f"{loc}: {err['msg']}{got_s}")
-        raise DataFileError(str(path), problems) from exc
 
 
 @dataclass(frozen=True)
@@ -255,7 +204,7 @@ def _load(folder: Path) -> KnowledgeBase:
         raise DataFileError(str(folder), ["not a folder of knowledge-base YAML files"])
     docs: dict[str, Document] = {}
     for fname, model in DOCUMENTS.items():
-        docs[fname] = read_document(folder / fname, model)
+        docs[fname] = load_document(folder / fname, model)
     refs = docs["references.yaml"]
     agents = docs["agents.yaml"]
     trials = docs["trials.yaml"]

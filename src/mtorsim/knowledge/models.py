@@ -51,7 +51,9 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
-class Sourced(Record):
+class Cited(Record):
+    """Base of the review's records: the reference numbers, where it prints the fact, notes."""
+
     refs: list[RefNumber] = Field(
         default_factory=list, description="the review's reference numbers supporting this record"
     )
@@ -104,13 +106,13 @@ class Target(Record):
         return v
 
 
-class Approval(Sourced):
+class Approval(Cited):
     year: int = Field(ge=1950, le=2100)
     agency: str = "FDA"
     indication: str
 
 
-class Dose(Sourced):
+class Dose(Cited):
     """A dose and schedule the review (or a paper it cites) gives for an agent."""
 
     text: str = Field(description="dose as printed, e.g. '10 mg/day'")
@@ -122,7 +124,7 @@ class Dose(Sourced):
     context: str = Field("", description="indication, trial or combination the dose applies to")
 
 
-class HalfLife(Sourced):
+class HalfLife(Cited):
     low_h: float = Field(gt=0, description="half-life, hours (lower end or point value)")
     high_h: float | None = Field(None, gt=0, description="upper end of a range, hours")
     moiety: str = Field("", description="what the half-life is of, e.g. the active metabolite")
@@ -134,7 +136,7 @@ class HalfLife(Sourced):
         return self
 
 
-class Agent(Sourced):
+class Agent(Cited):
     """A therapy the review names."""
 
     id: Slug
@@ -177,7 +179,7 @@ class Arm(Record):
     n_source: str = Field("", description="where n comes from")
 
 
-class Trial(Sourced):
+class Trial(Cited):
     """A registered or published trial: a row of Tables 2-7, or a trial named in the text."""
 
     id: Slug
@@ -220,7 +222,7 @@ class Trial(Sourced):
 # --------------------------------------------------------------------------- outcomes
 
 
-class Outcome(Sourced):
+class Outcome(Cited):
     """One reported result: an endpoint for one arm, or a comparison between two arms."""
 
     id: Slug
@@ -277,7 +279,7 @@ class Outcome(Sourced):
 # --------------------------------------------------------------------------- claims
 
 
-class MechanismClaim(Sourced):
+class MechanismClaim(Cited):
     """A mechanistic claim the review makes; the signalling model's checklist tests these."""
 
     id: Slug
@@ -288,7 +290,7 @@ class MechanismClaim(Sourced):
     quote: str
 
 
-class CountClaim(Sourced):
+class CountClaim(Cited):
     """A count the running text states about the tables, checked by `mtorsim lint`."""
 
     id: Slug

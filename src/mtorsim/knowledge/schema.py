@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mtorsim.fileio import write_atomic
 from mtorsim.knowledge.models import DOCUMENTS
 
 
@@ -31,9 +32,6 @@ def write_json_schemas(folder: str | Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, schema in json_schemas().items():
-        path = folder / name
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        paths.append(path)
+        text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+        paths.append(write_atomic(folder / name, text))
     return paths

@@ -14,14 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mtorsim.errors import DataFileError, UnknownNameError
-from mtorsim.knowledge.base import normalise_name, read_document
+from mtorsim.knowledge.base import normalise_name
+from mtorsim.knowledge.documents import load_document
+from mtorsim.knowledge.sourced import Sourced
 from mtorsim.knowledge.vocab import Subtype
-
-
-class ParameterValue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    value: float
-    source: str = Field(min_length=3, description="citation, 'assumed: ...' or 'calibrated: ...'")
 
 
 class Context(BaseModel):
@@ -34,8 +30,8 @@ class Context(BaseModel):
     subtype: list[Subtype] = Field(default_factory=list)
     genotype: list[str] = Field(default_factory=list)
     genotype_source: str = ""
-    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
-    doubling_time_h: ParameterValue | None = Field(
+    parameters: dict[str, Sourced] = Field(default_factory=dict)
+    doubling_time_h: Sourced | None = Field(
         default=None,
         description="untreated in-vitro doubling time (h); used by the cell-response layer",
     )
@@ -50,7 +46,7 @@ def _builtin_dir() -> Path:
 
 def list_contexts() -> list[Context]:
     """The built-in contexts, by name."""
-    return [read_document(p, Context) for p in sorted(_builtin_dir().glob("*.yaml"))]
+    return [load_document(p, Context) for p in sorted(_builtin_dir().glob("*.yaml"))]
 
 
 def load_context(name_or_path: str | Path | Context) -> Context:
@@ -61,7 +57,7 @@ def load_context(name_or_path: str | Path | Context) -> Context:
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
             raise DataFileError(str(path), ["context file not found"])
-        return read_document(path, Context)
+        return load_document(path, Context)
     key = normalise_name(str(name_or_path))
     contexts = list_contexts()
     for c in contexts:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -11,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mtorsim.errors import DataFileError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.sourced import Sourced
 from mtorsim.knowledge.vocab import Route
-from mtorsim.pathway.contexts import ParameterValue as Sourced
 from mtorsim.pharmacology.pk import LinearPK, PKParameters
 from mtorsim.pharmacology.regimen import Patient, Regimen, parse_regimen
 
@@ -88,26 +87,12 @@ def default_pk_path() -> Path:
     return Path(str(resources.files("mtorsim.pharmacology") / "data" / "pk.yaml"))
 
 
-@functools.cache
 def _load(path: str) -> PKFile:
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataFileError(str(p), [f"cannot read: {exc}"]) from None
-    try:
-        doc = PKFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise DataFileError(str(p), problems) from None
-    if doc.format_version != PK_FORMAT:
-        raise DataFileError(
-            str(p), [f"format_version {doc.format_version!r}, expected {PK_FORMAT!r}"]
-        )
+    doc = load_cached(path, PKFile, PK_FORMAT)
     for name, d in doc.drugs.items():
         for k in d.iiv_cv:
             if k not in ("CL", "V1", "Q", "V2", "ka", "F", "Q3", "V3"):
-                raise DataFileError(str(p), [f"drugs.{name}.iiv_cv.{k}: not a PK parameter"])
+                raise DataFileError(path, [f"drugs.{name}.iiv_cv.{k}: not a PK parameter"])
     return doc
 
 

@@ -22,7 +22,6 @@ Signalling is at steady state for constant drug levels: it settles in hours
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,14 +29,14 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.sourced import Sourced
 from mtorsim.knowledge.vocab import SiteOfAction
 from mtorsim.pathway.contexts import Context, load_context
-from mtorsim.pathway.contexts import ParameterValue as Sourced
 from mtorsim.pathway.drugs import UnsupportedMechanismError
 from mtorsim.pathway.simulate import PathwaySimulator
 
@@ -76,10 +75,10 @@ class CytotoxicFile(BaseModel):
     agents: dict[str, CytotoxicParams]
 
 
-@functools.cache
 def load_cytotoxics() -> CytotoxicFile:
+    """The cytotoxic kill and signalling-to-growth link parameters (``data/cytotoxics.yaml``)."""
     path = resources.files("mtorsim.response") / "data" / "cytotoxics.yaml"
-    return CytotoxicFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return load_cached(str(path), CytotoxicFile, "1.0")
 
 
 @dataclass(frozen=True)

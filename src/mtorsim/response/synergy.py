@@ -27,6 +27,7 @@ Curves are drc's LL.4: ``y = c + (d - c) / (1 + exp(b (log x - log e)))``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import warnings
@@ -38,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from mtorsim.errors import MtorsimError
+from mtorsim.fileio import write_atomic
 
 METHODS = ("zip", "bliss", "hsa", "loewe")
 
@@ -421,27 +423,24 @@ def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
 
 def write_synergyfinder_csv(matrices: Sequence[DoseMatrix], path: str | Path) -> Path:
     """Write matrices in SynergyFinder's long format (atomically)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(_COLUMNS)
-        for k, m in enumerate(matrices, start=1):
-            for i, c1 in enumerate(m.conc1):
-                for j, c2 in enumerate(m.conc2):
-                    w.writerow(
-                        [
-                            k,
-                            f"{m.response[i, j]:.6g}",
-                            m.drug1,
-                            m.drug2,
-                            f"{c1:g}",
-                            f"{c2:g}",
-                            m.unit,
-                        ]
-                    )
-    tmp.replace(path)
-    return path
+    fh = io.StringIO()
+    w = csv.writer(fh)
+    w.writerow(_COLUMNS)
+    for k, m in enumerate(matrices, start=1):
+        for i, c1 in enumerate(m.conc1):
+            for j, c2 in enumerate(m.conc2):
+                w.writerow(
+                    [
+                        k,
+                        f"{m.response[i, j]:.6g}",
+                        m.drug1,
+                        m.drug2,
+                        f"{c1:g}",
+                        f"{c2:g}",
+                        m.unit,
+                    ]
+                )
+    return write_atomic(path, fh.getvalue())
 
 
 def results_to_json(results: dict[str, SynergyResult]) -> str:

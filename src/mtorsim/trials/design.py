@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
-from mtorsim.pathway.contexts import ParameterValue as Sourced
+from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.contexts import load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.regimen import parse_regimen

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_default
-from mtorsim.pathway.contexts import Context, ParameterValue, load_context
+from mtorsim.pathway.contexts import Context, load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.pk import PKParameters
 from mtorsim.pharmacology.regimen import Modification, Patient, Regimen
@@ -82,7 +83,7 @@ def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Contex
         for k, mult in (g.present if present else g.absent).items():
             v = values.get(k, parameter_default(k)) * mult
             values[k] = v
-            params[k] = ParameterValue(
+            params[k] = Sourced(
                 value=v, source=f"{g.name} {'present' if present else 'absent'}: x{mult:g}"
             )
     name = base + ("|" + ",".join(tags) if tags else "") + "|" + design.population.menopausal_status

@@ -15,7 +15,6 @@ adaptive integrator (:func:`mtorsim.trials.engine.simulate_exact`).
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -24,9 +23,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from mtorsim.errors import DataFileError
-from mtorsim.knowledge.base import read_document
-from mtorsim.pathway.contexts import ParameterValue
+from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.sourced import Sourced
 
 TUMOUR_FORMAT = "1.0"
 
@@ -53,7 +51,7 @@ class PopulationTumour(BaseModel):
     effect_scale: LogNormal
     resistance_rate_per_day: LogNormal
     new_lesion_hazard_per_day: LogNormal
-    cr_threshold_mm: ParameterValue
+    cr_threshold_mm: Sourced
 
     def with_values(self, **medians: float) -> PopulationTumour:
         """A copy with some medians replaced (for calibration and sensitivity runs)."""
@@ -68,18 +66,9 @@ def default_tumour_path() -> Path:
     return Path(str(resources.files("mtorsim.tumour") / "data" / "tumour.yaml"))
 
 
-@functools.cache
-def _load(path: str) -> PopulationTumour:
-    doc = read_document(Path(path), PopulationTumour)
-    if doc.format_version != TUMOUR_FORMAT:
-        raise DataFileError(
-            path, [f"format_version {doc.format_version!r}, expected {TUMOUR_FORMAT!r}"]
-        )
-    return doc
-
-
 def load_tumour_population(path: str | Path | None = None) -> PopulationTumour:
-    return _load(str(path or default_tumour_path()))
+    """The tumour population distributions (default: the shipped ``data/tumour.yaml``)."""
+    return load_cached(str(path or default_tumour_path()), PopulationTumour, TUMOUR_FORMAT)
 
 
 @dataclass(frozen=True)
