@@ -91,8 +91,9 @@ def main() -> None:
         lambda: score(measured), 3
     )
     # ---------------------------------------------------------------- virtual trials
+    from mtorsim.response.effect import DynamicEffect
     from mtorsim.trials.design import load_design
-    from mtorsim.trials.engine import FastArmSimulator, simulate_exact
+    from mtorsim.trials.engine import effect_models, simulate_patient
     from mtorsim.trials.patients import sample_patient
     from mtorsim.trials.run import run_trial
     from mtorsim.tumour import load_tumour_population
@@ -100,19 +101,21 @@ def main() -> None:
     design = load_design("bolero-2")
     tumour = load_tumour_population()
     model = CellResponseModel(kb=kb)
-    sims = {a.id: FastArmSimulator(design, a.id, tumour, model) for a in design.arms}
+    sims = effect_models(design, model)
+    cr = tumour.cr_threshold_mm.value
     pts = [sample_patient(design, i, 1, tumour) for i in range(200)]
     for pt in pts[:20]:  # build the surfaces first: this figure is per patient, warm
-        sims[pt.arm].simulate(pt)
+        simulate_patient(design, pt, sims[pt.arm], cr)
     t0 = time.perf_counter()
     for pt in pts:
-        sims[pt.arm].simulate(pt)
+        simulate_patient(design, pt, sims[pt.arm], cr)
     figures["trial: fast path, virtual patients per second (warm)"] = len(pts) / (
         time.perf_counter() - t0
     )
     t0 = time.perf_counter()
+    exact = effect_models(design, model, DynamicEffect)
     for pt in pts[:4]:
-        simulate_exact(design, pt, tumour, model)
+        simulate_patient(design, pt, exact[pt.arm], cr)
     figures["trial: exact coupled path, virtual patients per second"] = 4 / (
         time.perf_counter() - t0
     )

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from mtorsim.pharmacology.pk import LinearPK
+from mtorsim.pharmacology import Exposure
 from mtorsim.response import CellResponseModel
+from mtorsim.response.effect import SurfaceEffect
 from mtorsim.trials import (
     DEFAULT_SEED,
     DesignError,
@@ -23,7 +24,7 @@ from mtorsim.trials import (
     run_trial,
 )
 from mtorsim.trials.calibrate import calibrated_tumour
-from mtorsim.trials.engine import FastArmSimulator, concentration_on_grid, plan_arm
+from mtorsim.trials.engine import arm_drugs, effect_models, simulate_patient
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
 from mtorsim.tumour import assess, load_tumour_population
@@ -132,21 +133,23 @@ def test_exact_ci_reproduces_tamrad_published_interval() -> None:
 
 # ---------------------------------------------------------------------- engine pieces
 def test_pk_on_grid_equals_closed_form_superposition() -> None:
+    """The fast path's FFT convolution on the 2-h grid equals closed-form superposition
+    at the grid points (doses fall on the grid)."""
     d = load_design("bolero-2")
     tum = load_tumour_population()
     pt = sample_patient(d, 3, 7, tum)
-    for plan in plan_arm(d, "eve-exe"):
-        n = 24 * 40 // 2
-        ev = plan.regimen.events(41, pt.body)
-        grid = concentration_on_grid(pt.pk[plan.agent], ev, n, 2.0)
-        exact = LinearPK(pt.pk[plan.agent]).concentration(np.arange(n) * 2.0, ev)
-        assert np.allclose(grid, exact, rtol=1e-8, atol=1e-12 * exact.max())
+    ex = Exposure(arm_drugs(d, "eve-exe"), pt.pk, pt.body, 40.0)
+    n = 24 * 40 // 2
+    grid, exact = ex.on_grid(n, 2.0), ex.at(np.arange(n) * 2.0)
+    assert set(grid) == {"everolimus", "exemestane"}
+    for agent in grid:
+        assert np.allclose(grid[agent], exact[agent], rtol=1e-8, atol=1e-12 * exact[agent].max())
 
 
 def test_response_surface_against_direct_steady_states(model: CellResponseModel) -> None:
     d = load_design("bolero-2")
     tum = load_tumour_population()
-    sim = FastArmSimulator(d, "eve-exe", tum, model)
+    sim = SurfaceEffect(arm_drugs(d, "eve-exe"), model)
     pt = sample_patient(d, 0, 1, tum, arm="eve-exe")
     surf = sim.surface(pt.context)
     assert surf is not None
@@ -169,7 +172,8 @@ def test_same_seed_same_result_and_a_then_b_equals_b(model: CellResponseModel) -
     d = load_design("bolero-2")
     tum = calibrated_tumour()  # what run_trial uses by default
     pt = sample_patient(d, 11, 5, tum)
-    alone = FastArmSimulator(d, pt.arm, tum, CellResponseModel()).simulate(pt).row()
+    effect = effect_models(d, CellResponseModel())[pt.arm]
+    alone = simulate_patient(d, pt, effect, tum.cr_threshold_mm.value).row()
     row = a.patients.set_index("patient").loc[11]
     assert alone["pfs_months"] == row["pfs_months"]
     assert alone["best_change_pct"] == pytest.approx(row["best_change_pct"], abs=0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -111,10 +111,14 @@ def load_document(path: str | Path, model: type[D], format_version: str | None =
 
 
 @functools.cache
-def load_cached(path: str, model: type[D], format_version: str | None = None) -> D:
-    """:func:`load_document` once per (file, model): for the package's own data files,
-    which do not change while mtorsim runs."""
+def _cached(path: str, model: type[BaseModel], format_version: str | None) -> BaseModel:
     return load_document(Path(path), model, format_version)
+
+
+def load_cached(path: str | Path, model: type[D], format_version: str | None = None) -> D:
+    """:func:`load_document` once per (file, model): for the package's own data files,
+    which do not change while mtorsim runs (the records are frozen)."""
+    return cast(D, _cached(str(path), model, format_version))
 
 
 __all__ = ["load_cached", "load_document", "read_mapping", "validation_problems"]

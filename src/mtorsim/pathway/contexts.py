@@ -7,6 +7,7 @@ defaults, each value with its source.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -44,9 +45,15 @@ def _builtin_dir() -> Path:
     return Path(str(resources.files("mtorsim.pathway") / "contexts"))
 
 
+@functools.cache
+def _builtin_contexts() -> tuple[Context, ...]:
+    # package data does not change while mtorsim runs; contexts are frozen records
+    return tuple(load_document(p, Context) for p in sorted(_builtin_dir().glob("*.yaml")))
+
+
 def list_contexts() -> list[Context]:
     """The built-in contexts, by name."""
-    return [load_document(p, Context) for p in sorted(_builtin_dir().glob("*.yaml"))]
+    return list(_builtin_contexts())
 
 
 def load_context(name_or_path: str | Path | Context) -> Context:

@@ -1,4 +1,5 @@
-"""Pharmacology: dosing regimens and linear pharmacokinetics (concentration over time)."""
+"""Pharmacology: dosing regimens, linear pharmacokinetics and a patient's exposure
+(unbound concentrations over time)."""
 
 from mtorsim.knowledge.vocab import Route
 from mtorsim.pharmacology.drugpk import (
@@ -8,6 +9,7 @@ from mtorsim.pharmacology.drugpk import (
     load_pk_data,
     simulate_pk,
 )
+from mtorsim.pharmacology.exposure import DosedDrug, Exposure, concentration_on_grid, dosed_drug
 from mtorsim.pharmacology.pk import LinearPK, PKError, PKParameters
 from mtorsim.pharmacology.regimen import (
     DoseEvent,
@@ -20,7 +22,9 @@ from mtorsim.pharmacology.regimen import (
 
 __all__ = [
     "DoseEvent",
+    "DosedDrug",
     "DrugPK",
+    "Exposure",
     "LinearPK",
     "Modification",
     "PKError",
@@ -30,6 +34,8 @@ __all__ = [
     "Regimen",
     "RegimenError",
     "Route",
+    "concentration_on_grid",
+    "dosed_drug",
     "drug_pk",
     "load_pk_data",
     "parse_regimen",

@@ -94,7 +94,7 @@ def _disposition_rates(p: PKParameters) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Response:
+class UnitResponse:
     """Central amount after a unit input: sum_i coef_i exp(-rate_i t)."""
 
     rates: np.ndarray
@@ -106,7 +106,7 @@ class LinearPK:
     """A linear compartment model; concentrations for any list of dose events."""
 
     params: PKParameters
-    _cache: dict[str, _Response] = field(default_factory=dict, repr=False)
+    _cache: dict[str, UnitResponse] = field(default_factory=dict, repr=False)
 
     def _matrix(self) -> tuple[np.ndarray, int]:
         p = self.params
@@ -132,15 +132,40 @@ class LinearPK:
             a[c + k, c + k] = -q / v
         return a, c
 
-    def _response(self, into: str) -> _Response:
+    def unit_response(self, into: str) -> UnitResponse:
+        """Central amount after a unit input into ``"depot"`` or ``"central"``:
+        ``sum_i coef_i exp(-rate_i t)`` (the eigen-decomposition of the system matrix)."""
+        if into not in ("depot", "central"):
+            raise PKError(f"a dose goes into 'depot' or 'central', not {into!r}")
         if into not in self._cache:
             a, c = self._matrix()
             j = 0 if into == "depot" else c
             w, v = np.linalg.eig(a)
             w, v = np.real(w), np.real(v)
             x0 = np.linalg.solve(v, np.eye(len(w))[:, j])
-            self._cache[into] = _Response(-w, v[c, :] * x0)
+            self._cache[into] = UnitResponse(-w, v[c, :] * x0)
         return self._cache[into]
+
+    def impulse_response(
+        self, t_h: np.ndarray, into: str = "depot", duration_h: float = 0.0
+    ) -> np.ndarray:
+        """Central concentration (mg/L) at ``t_h`` after 1 mg given at t = 0: a bolus into
+        the depot or the central compartment, or (``duration_h > 0``) a constant infusion
+        of 1 mg over ``duration_h`` into the central compartment.
+
+        .. math::  c(t) = \\frac{1}{V_1} \\sum_i a_i e^{-\\lambda_i t}
+                   \\quad\\text{or}\\quad \\frac{1}{V_1 T} \\sum_i \\frac{a_i}{\\lambda_i}
+                   (1 - e^{-\\lambda_i \\min(t, T)}) e^{-\\lambda_i (t - \\min(t, T))}
+        """
+        resp = self.unit_response(into)
+        lam, coef = resp.rates[None, :], resp.coef[None, :]
+        tt = np.asarray(t_h, float)[:, None]
+        if duration_h > 0:
+            t1 = np.minimum(tt, duration_h)
+            terms = coef / lam * (1.0 - np.exp(-lam * t1)) * np.exp(-lam * (tt - t1)) / duration_h
+        else:
+            terms = coef * np.exp(-lam * tt)
+        return np.asarray(terms.sum(axis=1) / self.params.V1)
 
     def concentration(
         self, times_h: Sequence[float] | np.ndarray, events: Sequence[DoseEvent]
@@ -151,14 +176,14 @@ class LinearPK:
         p = self.params
         for ev in events:
             if ev.route is Route.IV:
-                resp, amount = self._response("central"), ev.amount_mg
+                resp, amount = self.unit_response("central"), ev.amount_mg
             else:
                 if p.ka is None:
                     raise PKError(
                         f"a {ev.route.value} dose needs an absorption rate ka; this drug's "
                         "parameters have none (give it IV)"
                     )
-                resp, amount = self._response("depot"), ev.amount_mg * p.F
+                resp, amount = self.unit_response("depot"), ev.amount_mg * p.F
             tau = t - ev.time_h
             on = tau >= 0
             if not np.any(on):
@@ -180,4 +205,4 @@ class LinearPK:
         return f * dose_mg_per_period / (self.params.CL * period_h)
 
 
-__all__ = ["LinearPK", "PKError", "PKParameters"]
+__all__ = ["LinearPK", "PKError", "PKParameters", "UnitResponse"]

@@ -35,6 +35,9 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.vocab import Route
@@ -427,3 +430,29 @@ def parse_regimen(text: str) -> Regimen:
             )
         phases.append(ph)
     return Regimen(tuple(phases), text.strip())
+
+
+def _as_regimen(value: Any) -> Regimen:
+    if isinstance(value, Regimen):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a regimen is text such as '10 mg daily', got {value!r}")
+    try:
+        return parse_regimen(value)
+    except RegimenError as exc:
+        raise ValueError(str(exc)) from None
+
+
+#: a regimen field of a pydantic model: read from its text form, parsed once, written back
+#: as the same text
+RegimenText = Annotated[
+    Regimen,
+    PlainValidator(_as_regimen),
+    PlainSerializer(lambda r: r.text, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "regimen in the pharmacology text form, e.g. '10 mg daily'",
+        }
+    ),
+]

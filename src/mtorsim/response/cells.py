@@ -168,7 +168,13 @@ class CellResponseModel:
                 )
         return signalling, cytotoxic
 
-    def _signals(self, ctx: Context, signalling: Mapping[str, float]) -> tuple[float, float]:
+    def signals(
+        self, context: str | Context, signalling: Mapping[str, float] | None = None
+    ) -> tuple[float, float]:
+        """Steady-state (proliferation, survival) outputs of the signalling model at constant
+        signalling-agent concentrations (nM; none: untreated), memoised."""
+        ctx = load_context(context)
+        signalling = signalling or {}
         key = (
             ctx.name,
             tuple(sorted(signalling.items())),
@@ -188,8 +194,8 @@ class CellResponseModel:
         """Division, death and net growth rates (1/h) at constant drug levels (nM)."""
         ctx = load_context(context)
         signalling, cytotoxic = self.split(drugs)
-        p0, s0 = self._signals(ctx, {})
-        p, s = self._signals(ctx, signalling) if signalling else (p0, s0)
+        p0, s0 = self.signals(ctx, {})
+        p, s = self.signals(ctx, signalling) if signalling else (p0, s0)
         td = self.doubling_time_h(ctx)
         f_d = self.data.link.basal_death_fraction.value
         theta = self.data.link.survival_exponent.value
@@ -215,7 +221,7 @@ class CellResponseModel:
         concentrations: the formula of :meth:`rates` for arrays (the trial layer feeds it
         signalling outputs from precomputed surfaces or a dynamic simulation)."""
         ctx = load_context(context)
-        p0, s0 = self._signals(ctx, {})
+        p0, s0 = self.signals(ctx, {})
         g0 = math.log(2.0) / self.doubling_time_h(ctx)
         f_d = self.data.link.basal_death_fraction.value
         theta = self.data.link.survival_exponent.value

@@ -43,8 +43,9 @@ from mtorsim.fileio import write_atomic
 from mtorsim.knowledge.base import load_knowledge_base
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
+from mtorsim.response.effect import EffectModel
 from mtorsim.trials.design import Design, load_design
-from mtorsim.trials.engine import Drive, FastArmSimulator
+from mtorsim.trials.engine import Drive, drive, effect_models, outcome
 from mtorsim.trials.patients import VirtualPatient, sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary
 from mtorsim.tumour.model import PopulationTumour, load_tumour_population
@@ -123,16 +124,18 @@ class Cohort:
     design: Design
     patients: list[VirtualPatient]
     drives: list[Drive]
-    sims: dict[str, FastArmSimulator]
+    sims: dict[str, EffectModel]
     base: PopulationTumour
 
     @staticmethod
     def build(
         design: Design, n: int, seed: int, base: PopulationTumour, model: CellResponseModel
     ) -> Cohort:
-        sims = {a.id: FastArmSimulator(design, a.id, base, model) for a in design.arms}
+        sims = effect_models(design, model)
         pts = [sample_patient(design, i, seed, base) for i in range(n)]
-        return Cohort(design, pts, [sims[p.arm].drive(p) for p in pts], sims, base)
+        cr = base.cr_threshold_mm.value
+        drives = [drive(design, p, sims[p.arm], cr, stop_at_progression=False) for p in pts]
+        return Cohort(design, pts, drives, sims, base)
 
     def frame(self, medians: dict[str, float]) -> pd.DataFrame:
         """Per-patient results with the free medians replaced (same random draws)."""
@@ -143,7 +146,7 @@ class Cohort:
                 for k, v in medians.items()
             }
             p2 = dataclasses.replace(pt, tumour=dataclasses.replace(pt.tumour, **upd))
-            rows.append(self.sims[pt.arm].outcome(p2, drv).row())
+            rows.append(outcome(self.design, p2, drv, self.base.cr_threshold_mm.value).row())
         return pd.DataFrame(rows)
 
 

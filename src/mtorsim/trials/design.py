@@ -21,7 +21,7 @@ from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.contexts import load_context
 from mtorsim.pharmacology.drugpk import drug_pk
-from mtorsim.pharmacology.regimen import parse_regimen
+from mtorsim.pharmacology.regimen import RegimenText
 
 DESIGN_FORMAT = "1.0"
 
@@ -38,7 +38,10 @@ class _Strict(BaseModel):
 
 class Dose(_Strict):
     drug: str = Field(description="agent name or synonym from the knowledge base")
-    regimen: str = Field(description="pharmacology text form, e.g. '10 mg daily'")
+    regimen: RegimenText = Field(description="pharmacology text form, e.g. '10 mg daily'")
+    source: str | None = Field(
+        default=None, min_length=3, description="where the dose and schedule come from"
+    )
 
 
 class Arm(_Strict):
@@ -183,10 +186,6 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
                 drug_pk(dose.drug, kb)
             except MtorsimError as exc:
                 raise DesignError(f"{where}: {field}.drug: {exc}") from None
-            try:
-                parse_regimen(dose.regimen)
-            except MtorsimError as exc:
-                raise DesignError(f"{where}: {field}.regimen {dose.regimen!r}: {exc}") from None
     for i, cw in enumerate(d.population.contexts):
         try:
             load_context(cw.context)

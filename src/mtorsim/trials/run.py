@@ -20,9 +20,10 @@ from mtorsim.fileio import write_atomic
 from mtorsim.knowledge.base import load_knowledge_base
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
+from mtorsim.response.effect import DynamicEffect, EffectModel
 from mtorsim.trials.calibrate import calibrated_tumour
 from mtorsim.trials.design import Design, load_design
-from mtorsim.trials.engine import FastArmSimulator, PatientOutcome, simulate_exact
+from mtorsim.trials.engine import PatientOutcome, effect_models, simulate_patient, simulate_patients
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
 from mtorsim.tumour.model import PopulationTumour
@@ -79,21 +80,6 @@ def _outcome_record(o: PatientOutcome, keep_curve: bool) -> dict[str, Any]:
     return rec
 
 
-def simulate_patients(
-    design: Design,
-    indices: range,
-    seed: int,
-    tumour: PopulationTumour,
-    model: CellResponseModel,
-    sims: dict[str, FastArmSimulator],
-) -> list[PatientOutcome]:
-    out = []
-    for i in indices:
-        pt = sample_patient(design, i, seed, tumour)
-        out.append(sims[pt.arm].simulate(pt))
-    return out
-
-
 def run_trial(
     design: Design | str | Path,
     n_patients: int | None = None,
@@ -103,7 +89,7 @@ def run_trial(
     tumour: PopulationTumour | None = None,
     model: CellResponseModel | None = None,
     progress: Callable[[int, int], None] | None = None,
-    simulators: dict[str, FastArmSimulator] | None = None,
+    simulators: dict[str, EffectModel] | None = None,
 ) -> TrialResult:
     """Simulate and analyse a trial.
 
@@ -136,7 +122,7 @@ def run_trial(
     if cap_note:
         provenance["note"] = cap_note
     key = hashlib.sha256(json.dumps(provenance, sort_keys=True).encode()).hexdigest()[:16]
-    sims = simulators or {a.id: FastArmSimulator(d, a.id, tumour, model) for a in d.arms}
+    sims = simulators or effect_models(d, model)
     records: list[dict[str, Any]] = []
     done = 0
     for start in range(0, n, CHUNK):
@@ -145,7 +131,8 @@ def run_trial(
         if path is not None and path.is_file():
             chunk = json.loads(path.read_text(encoding="utf-8"))
         else:
-            outs = simulate_patients(d, idx, seed, tumour, model, sims)
+            pts = [sample_patient(d, i, seed, tumour) for i in idx]
+            outs = simulate_patients(d, pts, sims, tumour.cr_threshold_mm.value)
             chunk = [_outcome_record(o, o.index < CURVES_KEPT) for o in outs]
             if path is not None:
                 write_atomic(path, json.dumps(chunk, default=_json_default))
@@ -174,9 +161,10 @@ def exact_check(
     k = min(k, len(frame))
     fast = frame.set_index("patient").loc[range(k)]
     rows = []
+    exact = effect_models(design, model, DynamicEffect)
     for i in range(k):
         pt = sample_patient(design, i, seed, tumour)
-        o = simulate_exact(design, pt, tumour, model)
+        o = simulate_patient(design, pt, exact[pt.arm], tumour.cr_threshold_mm.value)
         rows.append(
             {
                 "patient": i,

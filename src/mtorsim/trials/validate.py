@@ -23,7 +23,7 @@ from mtorsim.knowledge.vocab import Endpoint
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.trials.calibrate import calibrated_tumour, load_record
 from mtorsim.trials.design import Design, builtin_designs, load_design
-from mtorsim.trials.engine import FastArmSimulator
+from mtorsim.trials.engine import effect_models
 from mtorsim.trials.run import DEFAULT_SEED, n_patients_for, published_values, run_trial
 from mtorsim.tumour.model import PopulationTumour
 
@@ -128,7 +128,7 @@ def validate_design(
     model: CellResponseModel,
     n_patients: int | None = None,
 ) -> list[ValidationRow]:
-    sims = {a.id: FastArmSimulator(d, a.id, tumour, model) for a in d.arms}
+    sims = effect_models(d, model)
     summaries = [
         run_trial(d, n_patients, seed + r, tumour=tumour, model=model, simulators=sims).summary
         for r in range(replicates)

@@ -2,19 +2,17 @@
 
 from mtorsim.tumour.model import (
     PopulationTumour,
+    TumourModel,
     TumourParams,
     load_tumour_population,
-    log_size_course,
-    new_lesion_day,
 )
 from mtorsim.tumour.recist import RecistResult, assess
 
 __all__ = [
     "PopulationTumour",
     "RecistResult",
+    "TumourModel",
     "TumourParams",
     "assess",
     "load_tumour_population",
-    "log_size_course",
-    "new_lesion_day",
 ]

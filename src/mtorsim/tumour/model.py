@@ -9,8 +9,8 @@ net growth rate at the patient's drug levels (from :mod:`mtorsim.response`),
 :math:`\\lambda` the culture-to-patient scale and :math:`\\rho` the rate at which acquired
 resistance erodes the effect (the exponential-resistance form of Claret et al. 2009 J Clin
 Oncol 27:4103).  The right-hand side depends on time only, so the solution is a
-quadrature: the fast path uses the trapezoid rule on the PK grid, the exact path an
-adaptive integrator (:func:`mtorsim.trials.engine.simulate_exact`).
+quadrature (:meth:`TumourModel.integrate`, the one copy of the equation), on whatever time
+grid the effect model gives (the fast path's 2-h grid, the exact path's 1-h segments).
 """
 
 from __future__ import annotations
@@ -83,23 +83,46 @@ class TumourParams:
     new_lesion_draw: float  # Exp(1) variate: the new-lesion time inverts the cumulative hazard
 
 
-def log_size_course(t_days: np.ndarray, dk_per_day: np.ndarray, p: TumourParams) -> np.ndarray:
-    """ln(SLD / SLD0) on the grid ``t_days`` (trapezoid rule on the rate)."""
-    t = np.asarray(t_days, float)
-    rate = p.growth_per_day + p.effect_scale * np.exp(-p.resistance_per_day * t) * dk_per_day
-    out = np.zeros_like(t)
-    out[1:] = np.cumsum(np.diff(t) * (rate[1:] + rate[:-1]) / 2.0)
-    return out
+class TumourModel:
+    """The tumour equation, its one copy (see the module docstring).
 
+    .. math::  r(t) = g + \\lambda e^{-\\rho t} \\Delta k(t), \\qquad
+               \\ln \\frac{SLD(t)}{SLD_0} = \\int_0^t r(s)\\,ds
 
-def new_lesion_day(t_days: np.ndarray, log_size: np.ndarray, p: TumourParams) -> float:
-    """Day a new lesion appears: hazard h0 x SLD/SLD0, time where the cumulative hazard
-    reaches the patient's Exp(1) draw (inf if not within the grid)."""
-    if p.new_lesion_per_day <= 0:
-        return math.inf
-    h = p.new_lesion_per_day * np.exp(log_size)
-    cum = np.zeros_like(h)
-    cum[1:] = np.cumsum(np.diff(t_days) * (h[1:] + h[:-1]) / 2.0)
-    if cum[-1] < p.new_lesion_draw:
-        return math.inf
-    return float(np.interp(p.new_lesion_draw, cum, t_days))
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = TumourParams(50.0, 0.01, 1.0, 0.0, 0.0, 1.0)
+    >>> float(TumourModel().integrate(np.array([0.0, 10.0]), np.zeros(2), p)[-1])
+    0.1
+    """
+
+    @staticmethod
+    def rate(t_days: np.ndarray, dk_per_day: np.ndarray, p: TumourParams) -> np.ndarray:
+        """d ln SLD / dt (1/day) at ``t_days`` for the drug effect ``dk_per_day``."""
+        t = np.asarray(t_days, float)
+        return np.asarray(
+            p.growth_per_day + p.effect_scale * np.exp(-p.resistance_per_day * t) * dk_per_day
+        )
+
+    def integrate(self, t_days: np.ndarray, dk_per_day: np.ndarray, p: TumourParams) -> np.ndarray:
+        """ln(SLD / SLD0) on the grid ``t_days`` (trapezoid rule on the rate, which
+        depends on time only, so the solution is a quadrature)."""
+        t = np.asarray(t_days, float)
+        rate = self.rate(t, dk_per_day, p)
+        out = np.zeros_like(t)
+        out[1:] = np.cumsum(np.diff(t) * (rate[1:] + rate[:-1]) / 2.0)
+        return out
+
+    @staticmethod
+    def new_lesion_day(t_days: np.ndarray, log_size: np.ndarray, p: TumourParams) -> float:
+        """Day a new lesion appears: hazard h0 x SLD/SLD0, time where the cumulative hazard
+        reaches the patient's Exp(1) draw (inf if not within the grid)."""
+        if p.new_lesion_per_day <= 0:
+            return math.inf
+        h = p.new_lesion_per_day * np.exp(log_size)
+        cum = np.zeros_like(h)
+        cum[1:] = np.cumsum(np.diff(t_days) * (h[1:] + h[:-1]) / 2.0)
+        if cum[-1] < p.new_lesion_draw:
+            return math.inf
+        return float(np.interp(p.new_lesion_draw, cum, t_days))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ORDER = {"CR": 0, "PR": 1, "SD": 2, "PD": 3, "NE": 4}
+from mtorsim.knowledge.names import CR, NE, PD, PR, RESPONDERS, RESPONSE_ORDER, SD
 
 
 @dataclass
@@ -65,31 +65,31 @@ def assess(
     prog: float | None = None
     for d, s in zip(days, sizes, strict=True):
         if new_lesion_day <= d or (s - nadir >= 0.2 * nadir and s - nadir >= 5.0):
-            cats.append("PD")
+            cats.append(PD)
             prog = d
             break
         if s < cr_threshold_mm:
-            cats.append("CR")
+            cats.append(CR)
         elif s <= 0.7 * baseline_mm:
-            cats.append("PR")
+            cats.append(PR)
         else:
-            cats.append("SD")
+            cats.append(SD)
         nadir = min(nadir, s)
     done = days[: len(cats)]
-    best = "NE"
+    best = NE
     for i, (d, c) in enumerate(zip(done, cats, strict=True)):
         cand = c
-        if c in ("CR", "PR") and confirm:
+        if c in RESPONDERS and confirm:
             later = [cats[j] for j in range(i + 1, len(cats)) if done[j] - d >= confirm_min_days]
-            if not later or later[0] not in ("CR", "PR"):
-                cand = "SD"
-        if cand == "SD" and d < sd_min_days:
+            if not later or later[0] not in RESPONDERS:
+                cand = SD
+        if cand == SD and d < sd_min_days:
             continue
-        if ORDER[cand] < ORDER[best]:
+        if RESPONSE_ORDER[cand] < RESPONSE_ORDER[best]:
             best = cand
-    if best == "NE" and prog is not None:
-        best = "PD"
-    benefit = best in ("CR", "PR") or any(
+    if best == NE and prog is not None:
+        best = PD
+    benefit = best in RESPONDERS or any(
         d >= cbr_days - cbr_window_days and (prog is None or d < prog) for d in done
     )
     change = min((s / baseline_mm - 1.0) * 100.0 for s in sizes[: len(cats)]) if cats else 0.0

@@ -1,0 +1,90 @@
+"""Effects in patients that a cell culture does not show (``data/systemic.yaml``).
+
+* **Aromatase inhibition is systemic.**  Aromatase sits in peripheral tissue, not in the
+  cultured cells: in patients an aromatase inhibitor lowers the oestradiol the tumour
+  sees.  The inhibitor's unbound concentration is scaled so that its standard dose gives
+  the measured whole-body inhibition of aromatization at steady state (the signalling
+  model's E2 = E2_0 x (1 - occupancy)); the scale is a ``calibrated`` constant with its
+  source.
+* **Prodrugs act through their active form** (capecitabine through 5-fluorouracil), at a
+  stated molar exposure ratio.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mtorsim.knowledge.base import KnowledgeBase
+from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.sourced import Sourced
+from mtorsim.knowledge.vocab import Node
+from mtorsim.pharmacology.drugpk import DrugPK
+from mtorsim.pharmacology.regimen import Patient, parse_regimen
+
+SYSTEMIC_FORMAT = "1.0"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AromataseInhibition(_Strict):
+    regimen: str = Field(description="the standard regimen the inhibition was measured at")
+    inhibition: Sourced = Field(description="fraction of whole-body aromatization inhibited")
+
+
+class Prodrug(_Strict):
+    active: str = Field(description="knowledge-base id of the active form")
+    ratio: Sourced = Field(description="molar exposure of the active form per unbound parent")
+
+
+class SystemicFile(_Strict):
+    format_version: str
+    aromatase_inhibition: dict[str, AromataseInhibition] = Field(default_factory=dict)
+    prodrugs: dict[str, Prodrug] = Field(default_factory=dict)
+
+
+def load_systemic() -> SystemicFile:
+    path = resources.files("mtorsim.pharmacology") / "data" / "systemic.yaml"
+    return load_cached(str(path), SystemicFile, SYSTEMIC_FORMAT)
+
+
+def aromatase_scale(agent_id: str, record: DrugPK, kb: KnowledgeBase) -> tuple[float, str] | None:
+    """Model-equivalent nM per unbound nM of an aromatase inhibitor in patients, with its
+    source; ``None`` for an agent without a systemic aromatase record.
+
+    With the steady-state unbound average :math:`C` of the standard regimen and the
+    measured inhibition :math:`f`, the in-patient potency is :math:`K = C (1 - f) / f`
+    (occupancy :math:`C / (C + K) = f`), and the scale is the agent's cellular potency at
+    aromatase over :math:`K`.
+    """
+    ai = load_systemic().aromatase_inhibition.get(agent_id)
+    if ai is None:
+        return None
+    f = ai.inhibition.value
+    ph = parse_regimen(ai.regimen).phases[-1]
+    assert ph.period_days is not None
+    p = record.parameters()
+    dose = ph.amount_mg(Patient()) * len(ph.days) * ph.times_per_day
+    css_free = p.F * dose / (p.CL * ph.period_days * 24.0) * 1e6 / record.molecular_weight.value
+    css_free *= record.fu.value
+    k_vivo = css_free * (1.0 - f) / f
+    k_agent = next(
+        t.potency_nM
+        for t in kb.agent(agent_id).targets
+        if t.node == Node.AROMATASE and t.potency_nM is not None
+    )
+    return k_agent / k_vivo, (
+        f"calibrated: in-patient potency {k_vivo:.3g} nM unbound so that {ai.regimen} gives "
+        f"{f:.1%} aromatization inhibition ({ai.inhibition.source})"
+    )
+
+
+def prodrug(agent_id: str) -> Prodrug | None:
+    """The active form and exposure ratio of a prodrug (``None`` if the agent is not one)."""
+    return load_systemic().prodrugs.get(agent_id)
+
+
+__all__ = ["AromataseInhibition", "Prodrug", "aromatase_scale", "load_systemic", "prodrug"]

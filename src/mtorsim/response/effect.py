@@ -1,0 +1,391 @@
+"""Effect models: a patient's exposure -> the change of the tumour's net growth rate.
+
+An :class:`EffectModel` turns an :class:`~mtorsim.pharmacology.exposure.Exposure` in a
+signalling context into :class:`EffectBlock` records: the drug-induced change of the
+cells' net growth rate over time (1/day, :meth:`CellResponseModel.net_rate` minus the
+untreated rate), passed through the drug-class links (:mod:`mtorsim.response.links`).
+Two strategies give the same quantity:
+
+* :class:`SurfaceEffect` (the fast path): steady-state signalling outputs precomputed per
+  context on a grid of concentrations of the arm's signalling agents (a response
+  surface), interpolated multilinearly in log-concentration (scipy's
+  ``RegularGridInterpolator``) at the exposure on a regular time grid.  Signalling
+  settles in hours while tumours change over weeks, which is what makes surfaces valid.
+* :class:`DynamicEffect` (the exact path): the signalling ODEs integrated through the
+  course under exact (closed-form) PK, drug levels held over 1-h segments
+  (:meth:`PathwaySimulator.driven_course`); no surface, no quasi-steady state.  It
+  yields one block per assessment interval, so a caller can stop at progression.
+
+Everything else (exposure, tumour, RECIST, statistics) is shared by the two paths.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from mtorsim.errors import MtorsimError
+from mtorsim.knowledge.names import HOURS_PER_DAY, MINUTES_PER_DAY
+from mtorsim.pathway.contexts import Context
+from mtorsim.pathway.drugs import DrugDose
+from mtorsim.pathway.simulate import PathwaySimulator
+from mtorsim.pharmacology.exposure import DosedDrug, Exposure
+from mtorsim.pharmacology.regimen import Patient
+from mtorsim.response.cells import CellResponseModel
+from mtorsim.response.links import (
+    LINK_CLASSES,
+    ClassLinks,
+    LinkClass,
+    equal_weights,
+    link_class,
+    linked,
+    load_links,
+    shapley_shares,
+)
+
+#: fast-path time step (h); daily, twice-daily and weekly doses fall on it
+SURFACE_STEP_H = 2.0
+#: response-surface grid points per signalling agent (0 and 9 log-spaced levels)
+SURFACE_POINTS = 10
+#: exact-path segment length (h) over which drug levels are held
+DYNAMIC_STEP_H = 1.0
+
+Signals = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class EffectBlock:
+    """The linked change of the net growth rate (1/day) at ``t_days``, and the class
+    shares it was built from when they were computed (see :mod:`~mtorsim.response.links`)."""
+
+    t_days: np.ndarray
+    dk_per_day: np.ndarray
+    shares: dict[LinkClass, np.ndarray] | None = field(default=None, repr=False)
+
+
+class EffectModel(ABC):
+    """Drug effect on tumour growth for the drugs of one arm.
+
+    Parameters
+    ----------
+    drugs
+        The arm's dosed drugs (:func:`mtorsim.pharmacology.dosed_drug`).
+    cells
+        The cell-response model (signalling simulator and growth link).
+    links
+        The drug-class links (default: the shipped ``data/links.yaml``).
+    decompose
+        Always compute the class shares (otherwise only when the link weights of the
+        arm's classes differ, since equal weights make the split unnecessary).
+    """
+
+    #: short name used in provenance
+    name: ClassVar[str]
+
+    def __init__(
+        self,
+        drugs: Sequence[DosedDrug],
+        cells: CellResponseModel | None = None,
+        links: ClassLinks | None = None,
+        decompose: bool = False,
+    ) -> None:
+        self.drugs = tuple(drugs)
+        self.cells = cells if cells is not None else CellResponseModel()
+        self.links = links if links is not None else load_links()
+        self.decompose = decompose
+        kb = self.cells.kb
+        self.classes: dict[str, LinkClass] = {}
+        sig: list[DosedDrug] = []
+        cyt: list[DosedDrug] = []
+        for d in self.drugs:
+            active = kb.agent(d.active_agent)
+            cls = link_class(active)  # microenvironment agents are refused here
+            self.classes[d.agent] = cls
+            if cls == "cytotoxic":
+                params = self.cells.data.agents.get(active.id)
+                if params is None or params.ec50_nM is None:
+                    hint = f" ({params.note})" if params is not None else ""
+                    raise MtorsimError(
+                        f"{kb.agent(d.agent).name} acts through {active.name}, which has no "
+                        f"cell-kill parameters{hint}"
+                    )
+                cyt.append(d)
+            else:
+                sig.append(d)
+        self.signalling: tuple[DosedDrug, ...] = tuple(sig)
+        self.cytotoxic: tuple[DosedDrug, ...] = tuple(cyt)
+        self.arm_classes: tuple[LinkClass, ...] = tuple(
+            c for c in LINK_CLASSES if c in self.classes.values()
+        )
+
+    @abstractmethod
+    def blocks(
+        self,
+        exposure: Exposure,
+        context: Context,
+        horizon_day: float,
+        breaks: Sequence[float] | np.ndarray = (),
+    ) -> Iterator[EffectBlock]:
+        """Effect blocks covering [0, ``horizon_day``] in order; ``breaks`` (days, e.g.
+        assessment visits) are where a strategy may end one block and start the next."""
+
+    # ------------------------------------------------------------------ shared
+    def _block(
+        self,
+        context: Context,
+        t_days: np.ndarray,
+        signals_of: Callable[[tuple[str, ...]], Signals],
+        cyto_nM: dict[str, np.ndarray],
+    ) -> EffectBlock:
+        """Net-growth change on ``t_days`` from signalling outputs (``signals_of`` a tuple
+        of signalling agents present) and cytotoxic levels, linked by class."""
+        cells = self.cells
+        g0 = cells.untreated_net(context)
+        memo: dict[tuple[str, ...], Signals] = {}
+
+        def signals(agents: tuple[str, ...]) -> Signals:
+            if agents not in memo:
+                if agents:
+                    memo[agents] = signals_of(agents)
+                else:
+                    p0, s0 = cells.signals(context)
+                    memo[agents] = (np.full(len(t_days), p0), np.full(len(t_days), s0))
+            return memo[agents]
+
+        def change(with_classes: frozenset[LinkClass]) -> np.ndarray:
+            agents = tuple(
+                d.agent for d in self.signalling if self.classes[d.agent] in with_classes
+            )
+            prol, surv = signals(agents)
+            cyto: dict[str, np.ndarray] = {}
+            for d in self.cytotoxic:
+                if "cytotoxic" in with_classes:
+                    cyto[d.active_agent] = cyto.get(d.active_agent, 0.0) + cyto_nM[d.agent]
+            net = cells.net_rate(context, prol, surv, cyto)
+            return np.asarray((net - g0) * HOURS_PER_DAY)
+
+        if not self.arm_classes:
+            return EffectBlock(t_days, np.zeros(len(t_days)))
+        weight = equal_weights(self.links, self.arm_classes)
+        if weight is not None and not self.decompose:
+            total = change(frozenset(self.arm_classes))
+            return EffectBlock(t_days, total if weight == 1.0 else weight * total)
+        shares = shapley_shares(self.arm_classes, change)
+        shares = {c: np.broadcast_to(v, t_days.shape).copy() for c, v in shares.items()}
+        return EffectBlock(t_days, linked(shares, self.links), shares)
+
+
+# ---------------------------------------------------------------------- surfaces
+@dataclass
+class ResponseSurface:
+    """Steady-state signalling outputs on a grid of concentrations of some agents.
+
+    ``nodes_nM[j]`` are agent ``j``'s grid concentrations (0, then log-spaced from the low
+    to the high end of its range); interpolation is multilinear in ``log(C + eps_j)``
+    with ``eps_j`` a tenth of the lowest non-zero node, and concentrations above the grid
+    are held at its top.
+    """
+
+    agents: tuple[str, ...]
+    nodes_nM: list[np.ndarray]
+    proliferation: np.ndarray
+    survival: np.ndarray
+    eps: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        from scipy.interpolate import RegularGridInterpolator
+
+        self.eps = [float(nodes[1]) / 10.0 for nodes in self.nodes_nM]
+        axes = [np.log(nodes + e) for nodes, e in zip(self.nodes_nM, self.eps, strict=True)]
+        values = np.stack([self.proliferation, self.survival], axis=-1)
+        self._interp = RegularGridInterpolator(axes, values, method="linear")
+
+    @staticmethod
+    def build(
+        cells: CellResponseModel,
+        context: Context,
+        agents: tuple[str, ...],
+        ranges: Sequence[tuple[float, float]],
+        points: int = SURFACE_POINTS,
+    ) -> ResponseSurface:
+        nodes = [np.concatenate([[0.0], np.geomspace(lo, hi, points - 1)]) for lo, hi in ranges]
+        shape = tuple(len(x) for x in nodes)
+        prol, surv = np.empty(shape), np.empty(shape)
+        for idx in itertools.product(*(range(s) for s in shape)):
+            doses = [
+                DrugDose(a, float(nodes[j][i]))
+                for j, (a, i) in enumerate(zip(agents, idx, strict=True))
+            ]
+            r = cells.sim.steady_state(context, doses)
+            prol[idx], surv[idx] = r["proliferation"], r["survival"]
+        return ResponseSurface(agents, nodes, prol, surv)
+
+    def __call__(self, conc: np.ndarray) -> Signals:
+        """(proliferation, survival) at ``conc`` of shape (n_points, n_agents), nM."""
+        c = np.atleast_2d(np.asarray(conc, float))
+        u = np.column_stack(
+            [
+                np.log(np.clip(c[:, j], 0.0, nodes[-1]) + self.eps[j])
+                for j, nodes in enumerate(self.nodes_nM)
+            ]
+        )
+        out = self._interp(u)
+        return out[:, 0], out[:, 1]
+
+
+class SurfaceEffect(EffectModel):
+    """The fast path: response surfaces built once per context and reused.
+
+    The concentration range of each signalling agent is that of a typical patient (the
+    record's own PK) over its first 4 weeks, from the lowest level after the first week
+    (the build-up is below any steady trough) to the highest, widened 20-fold each way for
+    between-patient variability.
+    """
+
+    name = "fast (response surfaces)"
+
+    def __init__(
+        self,
+        drugs: Sequence[DosedDrug],
+        cells: CellResponseModel | None = None,
+        links: ClassLinks | None = None,
+        decompose: bool = False,
+        step_h: float = SURFACE_STEP_H,
+        points: int = SURFACE_POINTS,
+    ) -> None:
+        super().__init__(drugs, cells, links, decompose)
+        self.step_h, self.points = step_h, points
+        self.ranges = [self._range(d) for d in self.signalling]
+        self.surfaces: dict[str, ResponseSurface] = {}
+
+    def _range(self, d: DosedDrug) -> tuple[float, float]:
+        days = 28.0
+        n = int(days * HOURS_PER_DAY / self.step_h)
+        typical = Exposure([d], {d.agent: d.record.parameters()}, Patient(), days - 1.0)
+        c = typical.on_grid(n, self.step_h)[d.agent]
+        pos = c[c > 0]
+        if pos.size == 0:
+            raise MtorsimError(f"{d.agent}: regimen {d.regimen} gives no exposure in 4 weeks")
+        lo = float(pos[len(pos) // 4 :].min()) / 20.0
+        return lo, float(pos.max()) * 20.0
+
+    def surface(self, context: Context) -> ResponseSurface | None:
+        """The context's surface over the arm's signalling agents (None if there are none)."""
+        if not self.signalling:
+            return None
+        if context.name not in self.surfaces:
+            agents = tuple(d.agent for d in self.signalling)
+            self.surfaces[context.name] = ResponseSurface.build(
+                self.cells, context, agents, self.ranges, self.points
+            )
+        return self.surfaces[context.name]
+
+    def grid(self, horizon_day: float) -> tuple[int, np.ndarray]:
+        """Number of grid points and their times (days) up to the horizon."""
+        n = math.ceil(max(horizon_day, 0.0) * HOURS_PER_DAY / self.step_h) + 1
+        return n, np.arange(n) * self.step_h / HOURS_PER_DAY
+
+    def blocks(
+        self,
+        exposure: Exposure,
+        context: Context,
+        horizon_day: float,
+        breaks: Sequence[float] | np.ndarray = (),
+    ) -> Iterator[EffectBlock]:
+        n, t_days = self.grid(horizon_day)
+        conc = exposure.on_grid(n, self.step_h)
+        surf = self.surface(context)
+        order = [d.agent for d in self.signalling]
+
+        def signals_of(agents: tuple[str, ...]) -> Signals:
+            assert surf is not None
+            cm = np.column_stack([conc[a] if a in agents else np.zeros(n) for a in order])
+            return surf(cm)
+
+        yield self._block(
+            context, t_days, signals_of, {d.agent: conc[d.agent] for d in self.cytotoxic}
+        )
+
+
+class DynamicEffect(EffectModel):
+    """The exact path: signalling ODEs driven by exact PK, one block per break interval.
+
+    Each set of signalling agents the class split needs gets its own simulator, separate
+    from the one ``cells`` uses for steady states (a steady state resets the engine, which
+    would cut a course short), so every course is integrated once, in order.
+    """
+
+    name = "exact (dynamic signalling ODEs)"
+
+    def __init__(
+        self,
+        drugs: Sequence[DosedDrug],
+        cells: CellResponseModel | None = None,
+        links: ClassLinks | None = None,
+        decompose: bool = False,
+        step_h: float = DYNAMIC_STEP_H,
+    ) -> None:
+        super().__init__(drugs, cells, links, decompose)
+        self.step_h = step_h
+        self._sims: dict[tuple[str, ...], PathwaySimulator] = {}
+
+    def _sim(self, agents: tuple[str, ...]) -> PathwaySimulator:
+        if agents not in self._sims:
+            self._sims[agents] = PathwaySimulator(self.cells.kb, self.cells.sim.parameters)
+        return self._sims[agents]
+
+    def blocks(
+        self,
+        exposure: Exposure,
+        context: Context,
+        horizon_day: float,
+        breaks: Sequence[float] | np.ndarray = (),
+    ) -> Iterator[EffectBlock]:
+        horizon = max(horizon_day, 0.0)
+        stops = [float(b) for b in breaks if b <= horizon]
+        if not stops or stops[-1] < horizon:
+            stops.append(horizon)
+        started: set[tuple[str, ...]] = set()
+        t0 = 0.0
+        for stop in stops:
+            n_seg = max(1, math.ceil((stop - t0) * HOURS_PER_DAY / self.step_h))
+            edges = np.linspace(t0, stop, n_seg + 1)  # days
+            mids_h = (edges[:-1] + edges[1:]) / 2.0 * HOURS_PER_DAY
+            conc_mid = exposure.at(mids_h)
+            conc_end = exposure.at(edges * HOURS_PER_DAY)
+
+            def signals_of(
+                agents: tuple[str, ...],
+                conc_mid: dict[str, np.ndarray] = conc_mid,
+                edges: np.ndarray = edges,
+            ) -> Signals:
+                held = np.column_stack([conc_mid[a] for a in agents])
+                held = np.vstack([held, held[-1:]])  # the last row only closes the grid
+                out = self._sim(agents).driven_course(
+                    context, list(agents), edges * MINUTES_PER_DAY, held, resume=agents in started
+                )
+                started.add(agents)
+                return out["proliferation"], out["survival"]
+
+            yield self._block(
+                context, edges, signals_of, {d.agent: conc_end[d.agent] for d in self.cytotoxic}
+            )
+            t0 = stop
+
+
+__all__ = [
+    "DYNAMIC_STEP_H",
+    "SURFACE_POINTS",
+    "SURFACE_STEP_H",
+    "DynamicEffect",
+    "EffectBlock",
+    "EffectModel",
+    "ResponseSurface",
+    "SurfaceEffect",
+]
