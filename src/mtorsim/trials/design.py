@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -18,10 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
+from mtorsim.knowledge.names import DAYS_PER_MONTH
 from mtorsim.knowledge.sourced import Sourced
+from mtorsim.pathway.build import parameter_values
 from mtorsim.pathway.contexts import load_context
 from mtorsim.pharmacology.drugpk import drug_pk
-from mtorsim.pharmacology.regimen import RegimenText
+from mtorsim.pharmacology.regimen import Regimen, RegimenText
 
 DESIGN_FORMAT = "1.0"
 
@@ -42,6 +45,18 @@ class Dose(_Strict):
     source: str | None = Field(
         default=None, min_length=3, description="where the dose and schedule come from"
     )
+    treatment_months: float | None = Field(
+        default=None,
+        gt=0,
+        description="this drug stops after so many months (e.g. 6 cycles of chemotherapy "
+        "before maintenance); the patient stays on study",
+    )
+
+    def planned_regimen(self) -> Regimen:
+        """The regimen as planned, with the drug's own treatment duration applied."""
+        if self.treatment_months is None:
+            return self.regimen
+        return self.regimen.interrupted(self.treatment_months * DAYS_PER_MONTH, math.inf)
 
 
 class Arm(_Strict):
@@ -75,9 +90,35 @@ class Genotype(_Strict):
     )
 
 
+#: tumour parameters a stratification factor may change when present
+TumourParameter = Literal[
+    "growth_rate_per_day", "effect_scale", "resistance_rate_per_day", "new_lesion_hazard_per_day"
+]
+
+
+class Prognostic(_Strict):
+    """What a stratification factor does to a patient's tumour when present."""
+
+    multipliers: dict[TumourParameter, float] = Field(
+        description="tumour-parameter multipliers (> 0) for patients with the factor"
+    )
+    source: str = Field(min_length=3, description="citation, 'calibrated: ...' or 'assumed: ...'")
+
+    @field_validator("multipliers")
+    @classmethod
+    def _positive(cls, m: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in m.items() if not (math.isfinite(v) and v > 0)}
+        if bad:
+            raise ValueError(f"multipliers must be finite and > 0, got {bad}")
+        return m
+
+
 class Factor(_Strict):
     name: str
     prevalence: Sourced
+    prognostic: Prognostic | None = Field(
+        default=None, description="the factor's prognostic effect (none: stratum label only)"
+    )
 
 
 class Population(_Strict):
@@ -109,9 +150,64 @@ class FollowUp(_Strict):
     max_treatment_months: float | None = Field(default=None, gt=0)
 
 
+#: endpoint keys a published result can give, and their units
+PUBLISHED_UNITS = {
+    "pfs_median": "months",
+    "hazard_ratio": "ratio",
+    "ORR": "%",
+    "CBR": "%",
+    "DCR": "%",
+    "RESPONSE_AT": "%",
+}
+
+
+class PublishedResult(_Strict):
+    """A published result written into the design (a trial the knowledge base lacks)."""
+
+    endpoint: Literal["pfs_median", "hazard_ratio", "ORR", "CBR", "DCR", "RESPONSE_AT"] = Field(
+        description="pfs_median (months; TTP too), hazard_ratio, or a rate in %"
+    )
+    arm: str | None = Field(default=None, description="arm id (every endpoint but hazard_ratio)")
+    comparison: str | None = Field(
+        default=None, description="'EXPERIMENTAL vs CONTROL' (hazard_ratio only)"
+    )
+    value: float = Field(allow_inf_nan=False)
+    ci_low: float | None = Field(default=None, allow_inf_nan=False)
+    ci_high: float | None = Field(default=None, allow_inf_nan=False)
+    source: str = Field(min_length=3, description="citation: a DOI, PMID, NCT ID or reference")
+
+    @property
+    def key(self) -> str:
+        return self.endpoint
+
+    @property
+    def unit(self) -> str:
+        return PUBLISHED_UNITS[self.endpoint]
+
+    @model_validator(mode="after")
+    def _where(self) -> PublishedResult:
+        if self.endpoint == "hazard_ratio":
+            if self.comparison is None or self.arm is not None:
+                raise ValueError("a hazard_ratio gives comparison: 'EXPERIMENTAL vs CONTROL'")
+        elif self.arm is None or self.comparison is not None:
+            raise ValueError(f"a {self.endpoint} result gives the arm it belongs to")
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("give both ci_low and ci_high, or neither")
+        return self
+
+
 class Published(_Strict):
-    trial: str = Field(description="knowledge-base trial id")
+    trial: str | None = Field(default=None, description="knowledge-base trial id")
     analysis: str | None = Field(default=None, description="knowledge-base analysis label")
+    results: list[PublishedResult] = Field(
+        default_factory=list,
+        description="published results given here (beside, or instead of, the knowledge base's)",
+    )
+
+
+class ComparisonSpec(_Strict):
+    experimental: str = Field(description="arm id")
+    control: str = Field(description="arm id")
 
 
 class Design(_Strict):
@@ -122,8 +218,14 @@ class Design(_Strict):
     phase: str
     n_patients: int = Field(gt=0)
     arms: list[Arm] = Field(min_length=1)
-    experimental: str | None = Field(default=None, description="arm id compared with control")
+    experimental: str | None = Field(
+        default=None, description="arm id compared with control (the primary comparison)"
+    )
     control: str | None = None
+    comparisons: list[ComparisonSpec] = Field(
+        default_factory=list,
+        description="further comparisons (three-arm trials), after the primary one",
+    )
     stratification: list[Factor] = Field(default_factory=list)
     population: Population
     assessment: Assessment
@@ -150,6 +252,29 @@ class Design(_Strict):
                 raise ValueError(f"{role} arm {v!r} is not one of the arms {sorted(ids)}")
         if (self.experimental is None) != (self.control is None):
             raise ValueError("give both experimental and control arms, or neither")
+        for i, c in enumerate(self.comparisons):
+            for role in ("experimental", "control"):
+                v = getattr(c, role)
+                if v not in ids:
+                    raise ValueError(
+                        f"comparisons[{i}].{role}: arm {v!r} is not one of the arms {sorted(ids)}"
+                    )
+            if c.experimental == c.control:
+                raise ValueError(f"comparisons[{i}]: an arm cannot be compared with itself")
+        if self.experimental is not None and self.experimental == self.control:
+            raise ValueError("experimental and control must be different arms")
+        if self.published is not None:
+            keys = {f"{e} vs {c}" for e, c in self.comparison_pairs()}
+            for i, r in enumerate(self.published.results):
+                if r.arm is not None and r.arm not in ids:
+                    raise ValueError(
+                        f"published.results[{i}].arm: {r.arm!r} is not one of {sorted(ids)}"
+                    )
+                if r.comparison is not None and r.comparison not in keys:
+                    raise ValueError(
+                        f"published.results[{i}].comparison: {r.comparison!r} is not one of "
+                        f"the design's comparisons {sorted(keys)}"
+                    )
         if "RESPONSE_AT" in self.endpoints and self.assessment.response_at_weeks is None:
             raise ValueError("endpoint RESPONSE_AT needs assessment.response_at_weeks")
         if self.follow_up.accrual_months >= self.follow_up.cutoff_months:
@@ -160,6 +285,12 @@ class Design(_Strict):
         """Hash of the design's content (provenance)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def comparison_pairs(self) -> list[tuple[str, str]]:
+        """(experimental, control) of every comparison, the primary one first."""
+        pairs = [(self.experimental, self.control)] if self.experimental and self.control else []
+        pairs += [(c.experimental, c.control) for c in self.comparisons]
+        return list(dict.fromkeys(pairs))
 
     def arm(self, arm_id: str) -> Arm:
         for a in self.arms:
@@ -195,13 +326,29 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
             raise DesignError(f"{where}: population.contexts[{i}].weight must be >= 0")
     if sum(cw.weight.value for cw in d.population.contexts) <= 0:
         raise DesignError(f"{where}: population.contexts: weights sum to zero")
+    params = parameter_values()
+    known = f"(the signalling model's parameters: {', '.join(sorted(params))})"
     for i, g in enumerate(d.population.genotypes):
         if not 0 <= g.prevalence.value <= 1:
             raise DesignError(f"{where}: population.genotypes[{i}].prevalence must be in [0, 1]")
+        for side in ("present", "absent"):
+            for k, mult in getattr(g, side).items():
+                field = f"population.genotypes[{i}].{side}.{k}"
+                if k not in params:
+                    raise DesignError(f"{where}: {field}: {k!r} is not a model parameter {known}")
+                if not (math.isfinite(mult) and mult >= 0):
+                    raise DesignError(
+                        f"{where}: {field}: multiplier {mult!r} must be finite and >= 0"
+                    )
+    for k in d.population.overrides:
+        if k not in params:
+            raise DesignError(
+                f"{where}: population.overrides.{k}: {k!r} is not a model parameter {known}"
+            )
     for i, f in enumerate(d.stratification):
         if not 0 <= f.prevalence.value <= 1:
             raise DesignError(f"{where}: stratification[{i}].prevalence must be in [0, 1]")
-    if d.published is not None:
+    if d.published is not None and d.published.trial is not None:
         try:
             kb.trial(d.published.trial)
         except MtorsimError as exc:

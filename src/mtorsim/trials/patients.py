@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mtorsim.knowledge.names import DAYS_PER_MONTH, DAYS_PER_YEAR
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_default
 from mtorsim.pathway.contexts import Context, load_context
@@ -26,7 +27,6 @@ from mtorsim.tumour.model import PopulationTumour, TumourParams
 
 PATIENT_STREAM = 1
 BLOCK_STREAM = 2
-DAYS_PER_MONTH = 365.25 / 12
 #: visit-window draws kept per patient (more visits than any trial schedules)
 MAX_VISITS = 400
 
@@ -90,6 +90,27 @@ def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Contex
     return ctx.model_copy(update={"name": name, "parameters": params})
 
 
+#: TumourParams field changed by each prognostic multiplier of a stratification factor
+_PROGNOSTIC_FIELD = {
+    "growth_rate_per_day": "growth_per_day",
+    "effect_scale": "effect_scale",
+    "resistance_rate_per_day": "resistance_per_day",
+    "new_lesion_hazard_per_day": "new_lesion_per_day",
+}
+
+
+def _prognostic(design: Design, strata: dict[str, bool], tp: TumourParams) -> TumourParams:
+    """The tumour with the prognostic effects of the patient's strata (no random draws)."""
+    for f in design.stratification:
+        if f.prognostic is not None and strata[f.name]:
+            upd = {
+                _PROGNOSTIC_FIELD[k]: getattr(tp, _PROGNOSTIC_FIELD[k]) * m
+                for k, m in f.prognostic.multipliers.items()
+            }
+            tp = replace(tp, **upd)
+    return tp
+
+
 def sample_patient(
     design: Design, index: int, seed: int, tumour: PopulationTumour, arm: str | None = None
 ) -> VirtualPatient:
@@ -119,9 +140,10 @@ def sample_patient(
         new_lesion_per_day=tumour.new_lesion_hazard_per_day.sample(rng),
         new_lesion_draw=float(rng.exponential()),
     )
+    tp = _prognostic(design, strata, tp)
     fu = design.follow_up
     accrual = float(rng.uniform(0.0, fu.accrual_months * DAYS_PER_MONTH))
-    rate = fu.dropout_per_year / 365.25
+    rate = fu.dropout_per_year / DAYS_PER_YEAR
     dropout = float(rng.exponential(1.0 / rate)) if rate > 0 else math.inf
     jitter = rng.uniform(-1.0, 1.0, size=MAX_VISITS) * design.assessment.window_days
     # dose-limiting toxicity: two draws per drug that has a record, in a fixed order
