@@ -1,0 +1,144 @@
+"""Calibration and validation commands: calibrate, validate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mtorsim.cli.common import echo_json, json_option, print_pair, say
+from mtorsim.cli.trials import calibration_option
+from mtorsim.errors import MtorsimError
+
+
+@click.command("calibrate")
+@click.argument("problem", default="bolero-2")
+@click.option("--quick", is_flag=True, help="The calibration set's small setting (CI, a look).")
+@click.option("--patients", type=int, default=None, help="Patients per cohort.")
+@click.option("--starts", type=int, default=None, help="Optimiser starts (seeded multistart).")
+@click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
+@click.option("--bootstrap", type=int, default=None, help="Bootstrap refits for uncertainty.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record file (default: mtorsim-out/calibration/PROBLEM.json).",
+)
+@json_option
+def calibrate_cmd(
+    problem: str,
+    quick: bool,
+    patients: int | None,
+    starts: int | None,
+    max_evals: int | None,
+    bootstrap: int | None,
+    workers: int,
+    out_path: str | None,
+    as_json: bool,
+) -> None:
+    """Fit a trial problem of the calibration set (BOLERO-2) with pyPESTO.
+
+    The record goes to --out and is used with `--calibration FILE`; nothing in the
+    package changes.  Every trial not in the calibration set is a prediction.
+    """
+    from mtorsim.inference import calibrate_trial, load_calibration_set
+    from mtorsim.inference.records import DEFAULT_OUT
+    from mtorsim.reports import write_calibration_outputs
+    from mtorsim.reports.tables import calibration_tables
+
+    trial_problems = [p.id for p in load_calibration_set().problems if p.kind == "trial"]
+    if problem not in trial_problems:
+        raise MtorsimError(
+            f"{problem!r} is not a trial problem of the calibration set (those are: "
+            f"{', '.join(trial_problems)}); other trials are predictions (mtorsim validate), "
+            "and the signalling model is calibrated by `mtorsim pathway calibrate`"
+        )
+    result = calibrate_trial(
+        problem,
+        quick=quick,
+        overrides={
+            "n_patients": patients,
+            "n_starts": starts,
+            "max_evals": max_evals,
+            "bootstrap": bootstrap,
+        },
+        workers=workers,
+        progress=say(as_json),
+    )
+    out = Path(out_path) if out_path else DEFAULT_OUT / f"{problem}.json"
+    files = write_calibration_outputs(result, out)
+    if as_json:
+        echo_json(result.model_dump(mode="json") | {"files": files})
+        return
+    params, fit = calibration_tables(result)
+    print_pair(
+        f"{problem} calibration: objective {result.objective_start:.3g} -> "
+        f"{result.objective:.3g} ({len(result.starts)} starts, {result.seconds:.0f} s)",
+        params,
+    )
+    print_pair("targets", fit)
+    click.echo(f"wrote {files['record']} (use it with --calibration) and {files['figure']}")
+
+
+@click.command("validate")
+@click.option("--replicates", type=int, default=10, show_default=True, help="Trials per design.")
+@click.option("--patients", type=int, default=None, help="Patients per trial (default: N).")
+@click.option("--design", "designs", multiple=True, help="Only these designs (id or YAML).")
+@click.option("--ida/--no-ida", default=True, show_default=True, help="Add the IDA baseline.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="mtorsim-out/validation",
+    show_default=True,
+    help="Folder for validation.json, validation.csv and validation.png.",
+)
+@calibration_option
+@json_option
+def validate_cmd(
+    replicates: int,
+    patients: int | None,
+    designs: tuple[str, ...],
+    ida: bool,
+    out_dir: str,
+    calibrations: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Predict every trial that is not calibration data, beside its published values."""
+    from mtorsim.inference import validate
+    from mtorsim.inference.records import apply_calibrations
+    from mtorsim.reports import write_validation_outputs
+    from mtorsim.reports.tables import ida_table, validation_table
+
+    tumour, _cells, label = apply_calibrations(calibrations)
+    rep = validate(
+        list(designs) or None,
+        replicates,
+        n_patients=patients,
+        ida=ida,
+        tumour=tumour,
+        calibration=label,
+        progress=say(as_json),
+    )
+    files = write_validation_outputs(rep, Path(out_dir))
+    if as_json:
+        echo_json(rep.model_dump(mode="json") | {"files": files})
+        return
+    print_pair(
+        f"validation: {replicates} replicate trials per design (calibration: "
+        f"{rep.calibration['label']})",
+        validation_table(rep),
+    )
+    inside, compared = rep.coverage
+    click.echo(f"published value inside the simulated interval: {inside} of {compared}")
+    if rep.ida:
+        print_pair(
+            "combination median PFS/TTP (months): mechanistic vs independent drug action",
+            ida_table(rep),
+        )
+    click.echo(f"wrote {', '.join(Path(f).name for f in files.values())} to {out_dir}")
+
+
+COMMANDS = [calibrate_cmd, validate_cmd]

@@ -1,0 +1,114 @@
+"""What every command shares: output (JSON or an 80-column table), options, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from mtorsim.errors import MtorsimError
+from mtorsim.knowledge import base as kb_base
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: table width when the output is not a terminal (and the terminal's is unknown)
+DEFAULT_WIDTH = 80
+
+
+def console() -> Console:
+    """A console no wider than the terminal; 80 columns (or $COLUMNS) when piped."""
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    width = int(os.environ.get("COLUMNS", DEFAULT_WIDTH) or DEFAULT_WIDTH)
+    return Console(width=width, highlight=False)
+
+
+def echo_json(payload: Any) -> None:
+    """One JSON document on stdout (valid JSON: no NaN or infinity)."""
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=escape(title), show_lines=False, title_justify="left", pad_edge=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*("" if v is None else escape(str(v)) for v in r))
+    console().print(table)
+
+
+def echo_wrapped(text: str) -> None:
+    """A sentence, wrapped to the table width (continuation lines indented)."""
+    import textwrap
+
+    click.echo(textwrap.fill(text, width=console().width, subsequent_indent="  "))
+
+
+def print_pair(title: str, table: tuple[list[str], list[list[str]]]) -> None:
+    print_table(title, table[0], table[1])
+
+
+def load_kb(data_dir: str | None) -> kb_base.KnowledgeBase:
+    return kb_base.load_knowledge_base(data_dir)
+
+
+def data_dir_option(fn: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Knowledge-base folder to use instead of the built-in one.",
+    )(fn)
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(fn)
+
+
+def say(as_json: bool) -> Callable[[str], None]:
+    """Progress messages on stderr (none with --json)."""
+    return (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
+
+
+def save_plot(ax: Any, plot_path: str | Path) -> Path:
+    """Write a figure as PNG (atomically) and close it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mtorsim.fileio import save_figure
+
+    return save_figure(ax, plot_path)
+
+
+class MtorsimGroup(click.Group):
+    """Turns MtorsimError into a one-line message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MtorsimError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+__all__ = [
+    "MtorsimGroup",
+    "console",
+    "data_dir_option",
+    "echo_json",
+    "echo_wrapped",
+    "json_option",
+    "load_kb",
+    "print_pair",
+    "print_table",
+    "save_plot",
+    "say",
+]

@@ -1,0 +1,209 @@
+"""Signalling-model commands: simulate, contexts, export-sbml, check, calibrate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mtorsim.cli.common import (
+    echo_json,
+    json_option,
+    print_pair,
+    print_table,
+    save_plot,
+    say,
+)
+
+
+@click.group()
+def pathway() -> None:
+    """The PI3K/Akt/mTOR signalling model: simulate, contexts, export-sbml, check, calibrate."""
+
+
+def _parse_time_min(text: str) -> float:
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(min|m|h|d)?\s*", text)
+    if not m:
+        raise click.BadParameter(f"cannot read time {text!r}; write e.g. 30min, 24h or 2d")
+    factor = {"min": 1.0, "m": 1.0, "h": 60.0, "d": 1440.0, None: 60.0}[m.group(2)]
+    return float(m.group(1)) * factor
+
+
+@pathway.command("simulate")
+@click.option(
+    "--context", required=True, help="Context name (see `pathway contexts`) or YAML path."
+)
+@click.option(
+    "--drug", "drugs", multiple=True, help="NAME=CONC, e.g. everolimus=10nM (repeatable)."
+)
+@click.option(
+    "--time",
+    "time_",
+    default=None,
+    help="Time course length (e.g. 24h); without it, the steady state.",
+)
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the time course."
+)
+@json_option
+def pathway_simulate(
+    context: str, drugs: tuple[str, ...], time_: str | None, plot_path: str | None, as_json: bool
+) -> None:
+    """Simulate a context with drugs held at fixed concentrations."""
+    from mtorsim.pathway import PathwaySimulator, parse_dose
+
+    doses = [parse_dose(d) for d in drugs]
+    sim = PathwaySimulator()
+    if time_ is None and plot_path is None:
+        res = sim.steady_state(context, doses)
+        if as_json:
+            echo_json(res.to_dict())
+            return
+        print_table(
+            f"{res.context} steady state: " + (", ".join(map(str, doses)) or "no drug"),
+            ["readout", "fraction"],
+            [[k, f"{v:.3f}"] for k, v in res.readouts.items()],
+        )
+        return
+    tc = sim.time_course(context, doses, t_end_min=_parse_time_min(time_ or "24h"))
+    if plot_path:
+        save_plot(tc.plot(), plot_path)
+    if as_json:
+        echo_json(tc.to_dict())
+        return
+    final = tc.final()
+    print_table(
+        f"{tc.context} after {tc.time_min[-1] / 60:g} h: "
+        + (", ".join(map(str, doses)) or "no drug"),
+        ["readout", "t=0", "end"],
+        [[k, f"{tc.readouts[k][0]:.3f}", f"{final[k]:.3f}"] for k in tc.readouts],
+    )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
+@pathway.command("contexts")
+@json_option
+def pathway_contexts(as_json: bool) -> None:
+    """List the built-in cell contexts."""
+    from mtorsim.pathway import list_contexts
+
+    ctxs = list_contexts()
+    if as_json:
+        echo_json([c.model_dump(mode="json") for c in ctxs])
+        return
+    print_table(
+        f"{len(ctxs)} contexts",
+        ["name", "subtype", "genotype", "description"],
+        [
+            [c.name, "/".join(s.value for s in c.subtype), ", ".join(c.genotype), c.description]
+            for c in ctxs
+        ],
+    )
+
+
+@pathway.command("export-sbml")
+@click.argument("path", type=click.Path(dir_okay=False))
+def pathway_export_sbml(path: str) -> None:
+    """Write the model as SBML Level 3."""
+    from mtorsim.pathway import export_sbml
+
+    click.echo(f"wrote {export_sbml(path)}")
+
+
+@pathway.command("check")
+@json_option
+def pathway_check(as_json: bool) -> None:
+    """Run the behaviour checklist; exit 1 if any check fails."""
+    from mtorsim.pathway.checks import run_checks
+
+    report = run_checks()
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        print_table(
+            f"behaviour checklist: {sum(r.passed for r in report.results)}/{len(report.results)}"
+            " passed",
+            ["check", "claim (refs)", "criterion", "measured", "margin", "result"],
+            [
+                [
+                    r.id,
+                    f"{r.claim} ({', '.join(map(str, r.refs))})",
+                    r.criterion,
+                    ", ".join(f"{k}={v:.3g}" for k, v in r.measured.items()),
+                    f"{r.min_margin:+.0%}",
+                    "PASS" if r.passed else "FAIL",
+                ]
+                for r in report.results
+            ],
+        )
+    sys.exit(0 if report.passed else 1)
+
+
+@pathway.command("calibrate")
+@click.option("--seed", type=int, default=None, help="Seed of the multistart (default: the set's).")
+@click.option("--n-starts", type=int, default=None, help="Optimiser starts (default: the set's).")
+@click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
+@click.option("--quick", is_flag=True, help="The calibration set's small setting (1 start, 60).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record file (default: mtorsim-out/calibration/pathway-checklist.json).",
+)
+@json_option
+def pathway_calibrate(
+    seed: int | None,
+    n_starts: int | None,
+    max_evals: int | None,
+    quick: bool,
+    workers: int,
+    out_path: str | None,
+    as_json: bool,
+) -> None:
+    """Fit the model's [calibrated] parameters to the behaviour checklist (pyPESTO, seeded).
+
+    Without options it reruns the calibration set's specification, which reproduces the
+    shipped values (a few minutes).  The record goes to --out; the package is not
+    changed.  To adopt new values, edit the lines it prints in the model source.
+    """
+    from mtorsim.inference.pathway_calibration import calibrate_pathway, model_differences
+    from mtorsim.inference.records import DEFAULT_OUT
+    from mtorsim.reports import write_calibration_outputs
+    from mtorsim.reports.tables import calibration_tables
+
+    result = calibrate_pathway(
+        quick=quick,
+        overrides={"seed": seed, "n_starts": n_starts, "max_evals": max_evals},
+        workers=workers,
+        progress=say(as_json),
+    )
+    out = Path(out_path) if out_path else DEFAULT_OUT / "pathway-checklist.json"
+    files = write_calibration_outputs(result, out)
+    if as_json:
+        echo_json(result.model_dump(mode="json") | {"files": files})
+    else:
+        params, fit = calibration_tables(result)
+        print_pair(
+            f"calibration: objective {result.objective_start:.4g} -> {result.objective:.4g} "
+            f"({result.evaluations} evaluations, {result.seconds:.0f} s)",
+            params,
+        )
+        print_pair("criteria (margin: relative distance from failing)", fit)
+        diff = model_differences(result)
+        if diff:
+            click.echo("to adopt these values, set in pathway/models/mtor_network.ant:")
+            for line in diff:
+                click.echo(f"  {line}")
+        else:
+            click.echo("the model source already holds these values")
+        click.echo(f"wrote {files['record']} and {files['figure']}")
+    sys.exit(0 if result.passed else 1)
+
+
+COMMANDS = [pathway]

@@ -1,0 +1,274 @@
+"""Virtual-trial commands: trial list, schema, run, subgroups, sensitivity."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from mtorsim.cli.common import (
+    echo_json,
+    echo_wrapped,
+    json_option,
+    print_pair,
+    print_table,
+    save_plot,
+    say,
+)
+from mtorsim.fileio import write_atomic
+from mtorsim.trials.run import DEFAULT_SEED
+
+
+def calibration_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--calibration",
+        "calibrations",
+        multiple=True,
+        help="Calibration record to use (a shipped name or the .json `mtorsim calibrate` "
+        "wrote); repeat for a trial and a pathway record.  Default: the shipped values.",
+    )(fn)
+
+
+@click.group()
+def trial() -> None:
+    """Virtual clinical trials: built-in designs from the review, or your own YAML."""
+
+
+@trial.command("list")
+@json_option
+def trial_list(as_json: bool) -> None:
+    """The built-in trial designs."""
+    from mtorsim.inference import calibration_trials
+    from mtorsim.trials.design import builtin_designs, load_design
+
+    fitted = calibration_trials()
+    designs = [load_design(k) for k in builtin_designs()]
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "phase": d.phase,
+                    "n": d.n_patients,
+                    "arms": [a.label for a in d.arms],
+                    "calibration_data": d.id in fitted,
+                    "source": d.source,
+                }
+                for d in designs
+            ]
+        )
+        return
+    print_table(
+        "built-in trial designs (mtorsim trial run ID; * calibration data)",
+        ["id", "phase", "N", "arms"],
+        [
+            [
+                d.id + (" *" if d.id in fitted else ""),
+                d.phase,
+                d.n_patients,
+                " | ".join(a.label for a in d.arms),
+            ]
+            for d in designs
+        ],
+    )
+
+
+@trial.command("schema")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write to a file.")
+def trial_schema(out_path: str | None) -> None:
+    """JSON Schema of the trial-design YAML format."""
+    from mtorsim.trials.design import design_schema
+
+    text = json.dumps(design_schema(), indent=2)
+    if out_path:
+        write_atomic(out_path, text + "\n")
+        click.echo(f"wrote {out_path}")
+    else:
+        click.echo(text)
+
+
+@trial.command("run")
+@click.argument("design")
+@click.option("--patients", type=int, default=None, help="Virtual patients (default: design's N).")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: mtorsim-out/DESIGN).",
+)
+@click.option(
+    "--exact",
+    "exact_n",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Also run the exact coupled path on this many patients and report the difference.",
+)
+@calibration_option
+@json_option
+def trial_run(
+    design: str,
+    patients: int | None,
+    seed: int,
+    out_dir: str | None,
+    exact_n: int,
+    calibrations: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Run a virtual trial (built-in id such as bolero-2, or a design YAML path)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from mtorsim.inference.records import apply_calibrations
+    from mtorsim.reports import arm_table, comparison_text, write_trial_outputs
+    from mtorsim.trials.design import load_design
+    from mtorsim.trials.run import run_trial
+
+    d = load_design(design)
+    tumour, cells, label = apply_calibrations(calibrations)
+    out = Path(out_dir) if out_dir else Path("mtorsim-out") / d.id
+    show = not as_json and sys.stderr.isatty()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not show,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task(f"{d.name}: virtual patients", total=None)
+        result = run_trial(
+            d,
+            n_patients=patients,
+            seed=seed,
+            checkpoint_dir=out / ".chunks",
+            exact_subsample=exact_n,
+            tumour=tumour,
+            model=cells,
+            calibration=label,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    files = write_trial_outputs(result, out)
+    if as_json:
+        echo_json(result.to_dict(include_patients=False) | {"files": files})
+        return
+    print_pair(
+        f"{d.name} (virtual, seed {seed}, N {len(result.patients)}); "
+        "[published] from the knowledge base",
+        arm_table(result),
+    )
+    for line in comparison_text(result):
+        echo_wrapped(line)
+    ex = result.summary.exact_check
+    if ex:
+        echo_wrapped(
+            f"exact coupled path, {ex.patients} patients: median PFS {ex.median_pfs_exact:.2f}"
+            f" vs fast {ex.median_pfs_fast:.2f} months ({100 * ex.median_pfs_rel_diff:.2f}% apart)"
+        )
+    if result.provenance.note:
+        click.echo(f"note: {result.provenance.note}")
+    echo_wrapped(f"wrote {', '.join(Path(f).name for f in files.values())} to {out}")
+
+
+@trial.command("subgroups")
+@click.argument("design", default="bolero-2")
+@click.option("--patients", type=int, default=None, help="Virtual patients (default: 3x N).")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Forest plot PNG.")
+@calibration_option
+@json_option
+def trial_subgroups(
+    design: str,
+    patients: int | None,
+    seed: int,
+    plot_path: str | None,
+    calibrations: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Hazard ratio by genotype, context and dose-intensity subgroup."""
+    from mtorsim.errors import MtorsimError
+    from mtorsim.inference.records import apply_calibrations
+    from mtorsim.reports.tables import subgroup_table
+    from mtorsim.trials import load_design, run_trial, subgroups
+
+    d = load_design(design)
+    tumour, cells, label = apply_calibrations(calibrations)
+    res = run_trial(
+        d, patients or 3 * d.n_patients, seed, tumour=tumour, model=cells, calibration=label
+    )
+    table = subgroups(res)
+    if table is None:
+        raise MtorsimError(f"{d.id} has no experimental and control arm to compare")
+    if plot_path:
+        save_plot(table.plot(), plot_path)
+    if as_json:
+        echo_json(table.model_dump(mode="json"))
+        return
+    print_pair(
+        f"{d.name}: hazard ratio by subgroup (virtual, N = {table.n_patients})",
+        subgroup_table(table),
+    )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
+@trial.command("sensitivity")
+@click.argument("design", default="bolero-2")
+@click.option("--trajectories", type=int, default=6, show_default=True)
+@click.option("--patients", type=int, default=300, show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for sensitivity.json and .png (default: mtorsim-out/DESIGN-sensitivity).",
+)
+@calibration_option
+@json_option
+def trial_sensitivity(
+    design: str,
+    trajectories: int,
+    patients: int,
+    seed: int,
+    out_dir: str | None,
+    calibrations: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Morris global sensitivity of the hazard ratio (SALib)."""
+    from mtorsim.inference import morris_hr
+    from mtorsim.inference.records import apply_calibrations
+    from mtorsim.reports import write_sensitivity_outputs
+    from mtorsim.reports.tables import sensitivity_table
+
+    tumour, cells, _label = apply_calibrations(calibrations)
+    bar = say(as_json)
+    res = morris_hr(
+        design,
+        trajectories,
+        patients,
+        seed,
+        tumour=tumour,
+        model=cells,
+        progress=lambda i, n: bar(f"run {i}/{n}") if i % 10 == 0 or i == n else None,
+    )
+    out = Path(out_dir) if out_dir else Path("mtorsim-out") / f"{res.design}-sensitivity"
+    files = write_sensitivity_outputs(res, out)
+    if as_json:
+        echo_json(res.model_dump(mode="json") | {"files": files})
+        return
+    print_pair(
+        f"{res.design}: Morris sensitivity of the HR ({res.runs} runs x {patients} patients)",
+        sensitivity_table(res),
+    )
+    click.echo(f"wrote {files['record']} and {files['figure']}")
+
+
+COMMANDS = [trial]
