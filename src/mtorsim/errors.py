@@ -45,6 +45,8 @@ class UnknownNameError(MtorsimError, KeyError):
         msg = f"unknown {kind} {name!r}"
         if self.suggestions:
             msg += f"; did you mean: {', '.join(self.suggestions)}?"
+        elif 0 < len(known_list) <= 12:
+            msg += f"; known: {', '.join(known_list)}"
         if hint:
             msg += f" ({hint})"
         super().__init__(msg)

@@ -38,8 +38,10 @@ def figure_png(ax_or_fig: Any, dpi: int = 120) -> bytes:
     import matplotlib.pyplot as plt
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
-    if not hasattr(fig, "savefig"):  # an array of axes
-        fig = ax_or_fig.flat[0].figure
+    if not hasattr(fig, "savefig"):  # a list or array of axes
+        import numpy as np
+
+        fig = np.ravel(np.asarray(ax_or_fig, dtype=object))[0].figure
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)

@@ -21,7 +21,7 @@ def test_documented_design_runs(tmp_path: Path) -> None:
     path.write_text(block.group(1), encoding="utf-8")
     d = load_design(path)
     r = run_trial(d, n_patients=40, seed=1)
-    assert set(r.summary["arms"]) == {"eve5-exe", "eve10-exe"}
+    assert {a.id for a in r.arms} == {"eve5-exe", "eve10-exe"}
     di = r.patients.groupby("arm")["dose_intensity_mg_day:everolimus"].median()
     # 5 mg daily gives about 5 mg/day (a partial last day adds a little), 10 mg about 10
     assert 4.5 < di["eve5-exe"] < 5.6 and 9.0 < di["eve10-exe"] < 11.0

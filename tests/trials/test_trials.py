@@ -23,7 +23,6 @@ from mtorsim.trials import (
     load_design,
     run_trial,
 )
-from mtorsim.trials.calibrate import calibrated_tumour
 from mtorsim.trials.engine import arm_drugs, effect_models, simulate_patient
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
@@ -170,7 +169,7 @@ def test_same_seed_same_result_and_a_then_b_equals_b(model: CellResponseModel) -
     assert not a.patients["pfs_months"].equals(c.patients["pfs_months"])
     # patient 11 simulated alone equals patient 11 after 0..10
     d = load_design("bolero-2")
-    tum = calibrated_tumour()  # what run_trial uses by default
+    tum = load_tumour_population()  # what run_trial uses by default
     pt = sample_patient(d, 11, 5, tum)
     effect = effect_models(d, CellResponseModel())[pt.arm]
     alone = simulate_patient(d, pt, effect, tum.cr_threshold_mm.value).row()
@@ -193,9 +192,10 @@ def test_resume_from_checkpoints_gives_identical_output(
 def test_fast_path_matches_exact_coupled_path(model: CellResponseModel) -> None:
     """Exact PK, dynamic signalling ODEs and hourly quadrature vs surfaces on a 2-h grid."""
     r = run_trial("bolero-2", n_patients=8, seed=11, exact_subsample=8, model=model)
-    ex = r.summary["exact_check"]
-    assert ex["median_pfs_rel_diff"] <= 0.02
-    assert ex["max_best_change_diff_pct_points"] < 2.0
+    ex = r.summary.exact_check
+    assert ex is not None and ex.patients == 8
+    assert ex.median_pfs_rel_diff <= 0.02
+    assert ex.max_best_change_diff_pct_points < 2.0
 
 
 # ---------------------------------------------------------------------- designs
@@ -265,8 +265,10 @@ def test_main_job_end_to_end(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
-    assert doc["provenance"]["n_patients"] == 40 and doc["provenance"]["seed"] == DEFAULT_SEED
-    assert doc["published"]["comparison"]["hazard_ratio"]["value"] == pytest.approx(0.45)
+    prov = doc["summary"]["provenance"]
+    assert prov["n_patients"] == 40 and prov["seed"] == DEFAULT_SEED
+    hr = doc["summary"]["published"]["comparisons"]["eve-exe vs pbo-exe"]["hazard_ratio"]
+    assert hr["value"] == pytest.approx(0.45)
     for name in (
         "patients.csv",
         "summary.json",
@@ -284,6 +286,8 @@ def test_main_job_end_to_end(tmp_path: Path) -> None:
         main, ["trial", "run", "bolero-2", "--patients", "20", "--out", str(out)]
     )
     assert table.exit_code == 0 and "published" in table.output
+    # every line of the human-readable output fits 80 columns
+    assert max(len(line) for line in table.output.splitlines()) <= 80
     listed = CliRunner().invoke(main, ["trial", "list", "--json"])
     assert "bolero-2" in [d["id"] for d in json.loads(listed.output)]
     bad = CliRunner().invoke(main, ["trial", "run", "nonexistent-trial"])

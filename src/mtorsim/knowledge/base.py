@@ -70,7 +70,7 @@ class KnowledgeBase:
     source_dir: Path
     digest: str = ""
     _agent_index: dict[str, Agent] = field(default_factory=dict, repr=False, compare=False)
-    _name_collisions: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    name_collisions: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, Agent] = {}
@@ -86,7 +86,7 @@ class KnowledgeBase:
                 index[key] = agent
         # frozen dataclass: fill the caches in place
         self._agent_index.update(index)
-        self._name_collisions.update(collisions)
+        self.name_collisions.update(collisions)
 
     # ------------------------------------------------------------------ agents
     def agent(self, name: str) -> Agent:

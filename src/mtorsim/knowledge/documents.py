@@ -12,6 +12,7 @@ the field.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -53,7 +54,7 @@ def validation_problems(exc: ValidationError, raw: Any) -> list[str]:
 
 
 def read_mapping(path: str | Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML or JSON file (no validation beyond that)."""
+    """The top-level mapping of a YAML or JSON (``.json``) file, nothing validated yet."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -63,6 +64,15 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         raise DataFileError(
             str(path), [f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
         ) from exc
+    if path.suffix.lower() == ".json":
+        # JSON is read as JSON: PyYAML would read 1e-6 (no dot) as a string
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise DataFileError(str(path), [f"not valid JSON: {exc}"]) from exc
+        if not isinstance(raw, dict):
+            raise DataFileError(str(path), ["expected a JSON object at the top"])
+        return raw
     try:
         raw = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:

@@ -204,7 +204,7 @@ def check_unique_ids(kb: KnowledgeBase) -> Iterable[LintIssue]:
 @check
 def check_agent_names_unambiguous(kb: KnowledgeBase) -> Iterable[LintIssue]:
     """No name, synonym or code belongs to two agents."""
-    for key, ids in sorted(kb._name_collisions.items()):
+    for key, ids in sorted(kb.name_collisions.items()):
         yield LintIssue(
             "agent-names-unambiguous",
             Severity.ERROR,

@@ -6,9 +6,13 @@ category, the days in a month) is a constant here, imported everywhere else.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
+
+import numpy as np
 
 from mtorsim.knowledge.vocab import ResponseCategory
+
+T = TypeVar("T", float, np.ndarray)
 
 # ---------------------------------------------------------------------- time
 #: days per year (Julian year; the convention of survival analyses in months)
@@ -63,6 +67,6 @@ DOSE_INTENSITY: Final = "dose_intensity_mg_day:"
 DOSE_MODIFIED: Final = "dose_modified:"
 
 
-def months(days: float) -> float:
+def months(days: T) -> T:
     """Days to months (:data:`DAYS_PER_MONTH`)."""
     return days / DAYS_PER_MONTH

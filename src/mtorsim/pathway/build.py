@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -20,12 +19,29 @@ def model_source() -> str:
 
 
 @functools.cache
+def parameter_values() -> dict[str, float]:
+    """Every global parameter with a numeric value, as the model source sets it (read from
+    the compiled SBML with libsbml; parameters defined by rules are not listed)."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml_string())
+    model = doc.getModel()
+    return {
+        p.getId(): float(p.getValue())
+        for p in model.getListOfParameters()
+        if p.isSetValue() and model.getAssignmentRule(p.getId()) is None
+    }
+
+
 def parameter_default(name: str) -> float:
-    """A numeric parameter's own value, read from its ``name = value;`` line in the source."""
-    m = re.search(rf"^\s*{re.escape(name)}\s*=\s*([-+0-9.eE]+)\s*;", model_source(), re.MULTILINE)
-    if m is None:
-        raise MtorsimError(f"the model source has no numeric value line for {name!r}")
-    return float(m.group(1))
+    """A numeric parameter's own value in the model source."""
+    values = parameter_values()
+    if name not in values:
+        raise MtorsimError(
+            f"the signalling model has no numeric parameter {name!r}; see "
+            "mtorsim.pathway.build.parameter_values()"
+        )
+    return values[name]
 
 
 def model_hash() -> str:

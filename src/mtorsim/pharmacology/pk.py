@@ -85,7 +85,7 @@ def _disposition_rates(p: PKParameters) -> np.ndarray:
     if p.Q <= 0:
         return np.array([k10])
     if p.Q3 > 0:
-        a, _ = LinearPK(PKParameters(p.CL, p.V1, p.Q, p.V2, None, 1.0, p.Q3, p.V3))._matrix()
+        a, _ = LinearPK(PKParameters(p.CL, p.V1, p.Q, p.V2, None, 1.0, p.Q3, p.V3)).system_matrix()
         return np.sort(-np.real(np.linalg.eigvals(a)))
     k12, k21 = p.Q / p.V1, p.Q / p.V2
     s = k10 + k12 + k21
@@ -108,7 +108,7 @@ class LinearPK:
     params: PKParameters
     _cache: dict[str, UnitResponse] = field(default_factory=dict, repr=False)
 
-    def _matrix(self) -> tuple[np.ndarray, int]:
+    def system_matrix(self) -> tuple[np.ndarray, int]:
         p = self.params
         n = (1 if p.ka is not None else 0) + p.n_compartments
         a = np.zeros((n, n))
@@ -138,7 +138,7 @@ class LinearPK:
         if into not in ("depot", "central"):
             raise PKError(f"a dose goes into 'depot' or 'central', not {into!r}")
         if into not in self._cache:
-            a, c = self._matrix()
+            a, c = self.system_matrix()
             j = 0 if into == "depot" else c
             w, v = np.linalg.eig(a)
             w, v = np.real(w), np.real(v)

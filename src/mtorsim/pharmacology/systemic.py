@@ -21,7 +21,7 @@ from mtorsim.knowledge.documents import load_cached
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.knowledge.vocab import Node
 from mtorsim.pharmacology.drugpk import DrugPK
-from mtorsim.pharmacology.regimen import Patient, parse_regimen
+from mtorsim.pharmacology.regimen import Patient, RegimenText
 
 SYSTEMIC_FORMAT = "1.0"
 
@@ -31,7 +31,7 @@ class _Strict(BaseModel):
 
 
 class AromataseInhibition(_Strict):
-    regimen: str = Field(description="the standard regimen the inhibition was measured at")
+    regimen: RegimenText = Field(description="the standard regimen the inhibition was measured at")
     inhibition: Sourced = Field(description="fraction of whole-body aromatization inhibited")
 
 
@@ -64,7 +64,7 @@ def aromatase_scale(agent_id: str, record: DrugPK, kb: KnowledgeBase) -> tuple[f
     if ai is None:
         return None
     f = ai.inhibition.value
-    ph = parse_regimen(ai.regimen).phases[-1]
+    ph = ai.regimen.phases[-1]
     assert ph.period_days is not None
     p = record.parameters()
     dose = ph.amount_mg(Patient()) * len(ph.days) * ph.times_per_day

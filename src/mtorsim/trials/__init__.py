@@ -2,7 +2,7 @@
 
 >>> from mtorsim.trials import run_trial
 >>> result = run_trial("bolero-2", n_patients=30)          # doctest: +SKIP
->>> result.summary["comparison"]["hazard_ratio"]           # doctest: +SKIP
+>>> result.comparison.hazard_ratio                         # doctest: +SKIP
 """
 
 from mtorsim.trials.design import (
@@ -13,16 +13,21 @@ from mtorsim.trials.design import (
     load_design,
     parse_design,
 )
-from mtorsim.trials.run import DEFAULT_SEED, TrialResult, run_trial
+from mtorsim.trials.results import TrialResult, TrialSummary
+from mtorsim.trials.run import DEFAULT_SEED, run_trial
+from mtorsim.trials.subgroups import SubgroupTable, subgroups
 
 __all__ = [
     "DEFAULT_SEED",
     "Design",
     "DesignError",
+    "SubgroupTable",
     "TrialResult",
+    "TrialSummary",
     "builtin_designs",
     "design_schema",
     "load_design",
     "parse_design",
     "run_trial",
+    "subgroups",
 ]

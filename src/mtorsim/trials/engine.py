@@ -46,7 +46,7 @@ TUMOUR = TumourModel()
 def arm_drugs(design: Design, arm_id: str, kb: KnowledgeBase | None = None) -> list[DosedDrug]:
     """The arm's drugs as the pharmacology layer sees them (regimens parsed at load)."""
     kb = kb if kb is not None else load_knowledge_base()
-    return [dosed_drug(d.drug, d.regimen, kb) for d in design.arm(arm_id).doses]
+    return [dosed_drug(d.drug, d.planned_regimen(), kb) for d in design.arm(arm_id).doses]
 
 
 def effect_models(
@@ -113,7 +113,9 @@ class PatientOutcome:
                 N.RESPONSE_AT_VISIT: self.response_at,
                 N.PFS_MONTHS: N.months(self.pfs_day),
                 N.EVENT: self.event,
-                N.NEW_LESION_DAY: self.new_lesion_day,
+                N.NEW_LESION_DAY: self.new_lesion_day
+                if math.isfinite(self.new_lesion_day)
+                else None,
                 N.ASSESSMENTS: len(self.recist.visit_days),
             }
         )

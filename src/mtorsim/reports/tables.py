@@ -1,0 +1,254 @@
+"""Tables people read, built from result records: rows of strings for the command line
+(narrow enough for 80 columns) and for the HTML report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mtorsim.inference.results import CalibrationResult, SensitivityResult, ValidationReport
+from mtorsim.knowledge import names as N
+from mtorsim.trials.results import Estimate, PublishedValue, Rate, TrialResult
+from mtorsim.trials.subgroups import SubgroupTable
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def num(x: Any, nd: int = 3) -> str:
+    """A number in ``nd`` significant figures, '-' for missing."""
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return f"{x:.{nd}g}"
+    return str(x)
+
+
+def _fmt(x: float | None, nd: int = 1) -> str:
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def _ci(value: float | None, lo: float | None, hi: float | None, nd: int = 1) -> str:
+    if value is None:
+        return "-"
+    if lo is None and hi is None:
+        return _fmt(value, nd)
+    return f"{_fmt(value, nd)} ({_fmt(lo, nd)}-{_fmt(hi, nd)})"
+
+
+def _est(e: Estimate | None) -> str:
+    return "-" if e is None else _ci(e.median, e.ci_low, e.ci_high)
+
+
+def _rate(r: Rate | None, with_ci: bool = True) -> str:
+    if r is None:
+        return "-"
+    return _ci(r.pct, r.ci_low, r.ci_high) if with_ci else _fmt(r.pct)
+
+
+def _pub(p: PublishedValue | None, nd: int = 1) -> str:
+    if p is None:
+        return "-"
+    if not isinstance(p.value, int | float):
+        return str(p.value)
+    return _ci(float(p.value), p.ci_low, p.ci_high, nd)
+
+
+# ---------------------------------------------------------------------- trials
+def summary_rows(result: TrialResult) -> list[dict[str, str]]:
+    """One row per arm with every endpoint and its published value (HTML report)."""
+    pub = result.summary.published
+    rows = []
+    for a in result.arms:
+        row = {
+            "arm": a.id,
+            "label": a.label,
+            "N": str(a.n),
+            "events": str(a.events),
+            "median PFS, months (95% CI)": _est(a.pfs),
+            "published median": _pub(pub.arm(a.id, N.PFS_MEDIAN), 2),
+            "ORR % (95% CI)": _rate(a.ORR),
+            "published ORR": _pub(pub.arm(a.id, N.ORR)),
+            "CBR % (95% CI)": _rate(a.CBR),
+            "published CBR": _pub(pub.arm(a.id, N.CBR)),
+        }
+        if a.RESPONSE_AT is not None:
+            row["response at visit % (95% CI)"] = _rate(a.RESPONSE_AT)
+            row["published response"] = _pub(pub.arm(a.id, N.RESPONSE_AT))
+        rows.append(row)
+    return rows
+
+
+def arm_table(result: TrialResult) -> Table:
+    """Per-arm endpoints for the terminal: simulated, with the published value in
+    brackets where there is one."""
+    pub = result.summary.published
+    response_at = any(a.RESPONSE_AT is not None for a in result.arms)
+    cols = ["arm", "N", "events", "median PFS mo (95% CI)", "published", "ORR %", "CBR %"]
+    if response_at:
+        cols.append("resp. at visit %")
+    rows = []
+    for a in result.arms:
+
+        def with_pub(r: Rate | None, key: str, arm: str = a.id) -> str:
+            p = pub.arm(arm, key)
+            text = _rate(r, with_ci=False)
+            return text if p is None else f"{text} [{_pub(p)}]"
+
+        row = [
+            a.id,
+            str(a.n),
+            str(a.events),
+            _est(a.pfs),
+            _pub(pub.arm(a.id, N.PFS_MEDIAN), 2),
+            with_pub(a.ORR, N.ORR),
+            with_pub(a.CBR, N.CBR),
+        ]
+        if response_at:
+            row.append(with_pub(a.RESPONSE_AT, N.RESPONSE_AT))
+        rows.append(row)
+    return cols, rows
+
+
+def comparison_text(result: TrialResult) -> list[str]:
+    """One sentence per comparison: HR with CI, how it was stratified, p, published."""
+    out = []
+    for c in result.summary.comparisons:
+        if c.hazard_ratio is None:
+            out.append(f"{c.key}: no hazard ratio ({c.note or 'no events'})")
+            continue
+        strat = (
+            f", stratified by {', '.join(x.split(':', 1)[1] for x in c.stratified_by)}"
+            if c.stratified_by
+            else ""
+        )
+        text = (
+            f"HR {c.key}: {c.hazard_ratio:.2f} (95% CI {c.ci_low:.2f}-{c.ci_high:.2f}; "
+            f"Cox{strat}), log-rank p = {c.logrank_p:.2g}"
+            + (f" (stratified {c.stratified_logrank_p:.2g})" if c.stratified_by else "")
+        )
+        p = result.summary.published.comparison(c.key)
+        if p is not None:
+            text += f"; published {_pub(p, 2)}"
+        out.append(text)
+    return out
+
+
+def subgroup_table(table: SubgroupTable) -> Table:
+    return (
+        ["subgroup", "n exp/ctl", "HR (95% CI)", "p (Cox)"],
+        [
+            [
+                r.subgroup,
+                f"{r.n_experimental}/{r.n_control}",
+                _ci(r.hazard_ratio, r.ci_low, r.ci_high, 2) if r.estimated else "too few",
+                num(r.cox_p, 2),
+            ]
+            for r in table.rows
+        ],
+    )
+
+
+# ---------------------------------------------------------------------- inference
+def calibration_tables(result: CalibrationResult) -> tuple[Table, Table]:
+    """(parameters, fit) tables of a calibration."""
+    params = (
+        ["parameter", "start", "fitted", "bounds", "SD (scaled)"],
+        [
+            [
+                p.id,
+                f"{p.start:.4g}",
+                f"{p.fitted:.4g}",
+                f"{p.lower:.3g}-{p.upper:.3g}",
+                num(p.sd_scaled),
+            ]
+            for p in result.parameters
+        ],
+    )
+    if result.problem_kind == "trial":
+        fit = (
+            ["target", "published", "at start", "fitted", "SE (log)"],
+            [
+                [r.name, num(r.target), num(r.start_value), num(r.fitted_value), num(r.se_log)]
+                for r in result.fit
+            ],
+        )
+    else:
+        fit = (
+            ["criterion", "value", "margin at start", "margin", "met"],
+            [
+                [
+                    r.name,
+                    num(r.fitted_value),
+                    "-" if r.margin_start is None else f"{r.margin_start:+.1%}",
+                    "-" if r.margin is None else f"{r.margin:+.1%}",
+                    {True: "yes", False: "NO", None: "-"}[r.met],
+                ]
+                for r in result.fit
+            ],
+        )
+    return params, fit
+
+
+def validation_table(report: ValidationReport) -> Table:
+    return (
+        ["trial", "endpoint", "arm", "simulated (95% int.)", "published", "inside"],
+        [
+            [
+                r.design,
+                r.endpoint,
+                r.arm,
+                f"{num(r.simulated)} ({num(r.sim_low)}-{num(r.sim_high)})",
+                num(r.published)
+                + (f" ({num(r.pub_low)}-{num(r.pub_high)})" if r.pub_low is not None else ""),
+                {True: "yes", False: "NO", None: "-"}[r.inside],
+            ]
+            for r in report.rows
+        ],
+    )
+
+
+def ida_table(report: ValidationReport) -> Table:
+    return (
+        ["trial", "monotherapies", "IDA", "mechanistic", "published", "closer"],
+        [
+            [
+                i.design + (" (calibration)" if i.calibration_trial else ""),
+                ", ".join(f"{k} {num(v)}" for k, v in i.monotherapy_median_months.items()),
+                num(i.ida_median_months),
+                num(i.mechanistic_median_months),
+                num(i.published_median_months),
+                i.closer or i.note or "-",
+            ]
+            for i in report.ida
+        ],
+    )
+
+
+def sensitivity_table(result: SensitivityResult) -> Table:
+    return (
+        ["rank", "factor", "mu*", "sigma", "range (x default)"],
+        [
+            [
+                str(i + 1),
+                r.factor,
+                f"{r.mu_star:.3f}",
+                "-" if r.sigma is None else f"{r.sigma:.3f}",
+                f"{r.low:g}-{r.high:g}",
+            ]
+            for i, r in enumerate(result.ranking)
+        ],
+    )
+
+
+__all__ = [
+    "arm_table",
+    "calibration_tables",
+    "comparison_text",
+    "ida_table",
+    "num",
+    "sensitivity_table",
+    "subgroup_table",
+    "summary_rows",
+    "validation_table",
+]
