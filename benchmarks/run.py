@@ -58,9 +58,7 @@ def main() -> None:
     figures["pathway: 10 x 10 two-drug steady-state grid (s)"] = best_of(grid, 3)
     from mtorsim.pathway.checks import run_checks
 
-    figures["pathway: full behaviour checklist = one calibration step (s)"] = best_of(
-        lambda: run_checks(sim), 3
-    )
+    figures["pathway: full behaviour checklist (s)"] = best_of(lambda: run_checks(sim), 3)
 
     from mtorsim.pharmacology import simulate_pk
 
@@ -125,16 +123,24 @@ def main() -> None:
         figures[f"trial: BOLERO-2 run, {n} patients, all layers, cold (s)"] = (
             time.perf_counter() - t0
         )
-    from mtorsim.trials.calibrate import FREE, Cohort, objective_fn, targets
+    from mtorsim.inference import load_calibration_set
+    from mtorsim.inference.trial_calibration import TrialObjective, resolve_targets
 
+    problem = load_calibration_set().problem("bolero-2")
+    j = TrialObjective(problem, 724, (20131,), resolve_targets(problem))
     t0 = time.perf_counter()
-    cohort = Cohort.build(design, 724, 20131, tumour, CellResponseModel(kb=kb))
+    j.cohorts  # noqa: B018 - builds the cohort
     figures["calibration: build a 724-patient cohort with cached drug effects (s)"] = (
         time.perf_counter() - t0
     )
-    j = objective_fn([cohort], targets())
-    x0 = np.array([np.log10(getattr(tumour, k).median) for k in FREE])
+    x0 = problem.table.nominal_scaled()
     figures["calibration: one objective evaluation, 724 patients (s)"] = best_of(lambda: j(x0), 3)
+    from mtorsim.inference.pathway_calibration import ChecklistObjective
+
+    pj = ChecklistObjective(load_calibration_set().problem("pathway-checklist"), 0.15, 0.01)
+    px = pj.table.nominal_scaled()
+    pj(px)  # builds the simulator
+    figures["pathway calibration: one objective evaluation (s)"] = best_of(lambda: pj(px), 3)
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")

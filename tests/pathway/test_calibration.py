@@ -1,78 +1,74 @@
-"""The seeded calibration of the checklist-constrained parameters, and the solver fallbacks."""
+"""The pathway calibration (pyPESTO, seeded multistart) and its shipped record, the
+checklist margins, and the steady-state solver fallbacks."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pytest
 
-from mtorsim.errors import MtorsimError
+from mtorsim.inference import calibrate_pathway, load_calibration, load_calibration_set
+from mtorsim.inference.pathway_calibration import model_differences
 from mtorsim.pathway import PathwaySimulator
-from mtorsim.pathway.build import model_source
-from mtorsim.pathway.calibrate import (
-    CalibrationSpec,
-    calibrate,
-    calibrated_parameters,
-    load_record,
-    record_matches_model,
-    rewrite_model_values,
-)
+from mtorsim.pathway.build import model_source, parameter_values
 from mtorsim.pathway.checks import Criterion, run_checks
 from mtorsim.pathway.simulate import SolverFailure
 
 
-def test_shipped_model_is_the_calibrated_model() -> None:
-    """The model's [calibrated] values are the record's, for this very model source."""
-    assert record_matches_model() == []
+def test_shipped_model_holds_the_shipped_record_values() -> None:
+    """The Antimony source (read through libsbml) holds exactly the values of the shipped
+    pathway calibration record."""
+    rec = load_calibration("pathway-checklist")
+    assert model_differences(rec) == []
+    values = parameter_values()
+    for k, v in rec.values.items():
+        assert values[k] == v
+
+
+def test_calibrated_labels_are_the_calibration_set() -> None:
+    """Every parameter the model source labels [calibrated] is a free parameter of the
+    calibration set's pathway problem, and nothing else is (one list of what is fitted)."""
+    labelled = set(re.findall(r"^\s*(\w+)\s*=.*\[calibrated:", model_source(), re.MULTILINE))
+    free = set(load_calibration_set().problem("pathway-checklist").table.ids)
+    assert labelled == free and len(free) == 15
 
 
 def test_record_margins_are_what_the_model_gives() -> None:
-    """Every criterion margin in the record is reproduced by the shipped model (to 1e-3)."""
-    record = load_record()
-    assert record is not None
-    saved = {(r["check"], r["criterion"]): r for r in record["criteria"]}
+    """Every criterion margin in the record is reproduced by the shipped model (to 1e-9:
+    the record was computed at the rounded values the model holds)."""
+    rec = load_calibration("pathway-checklist")
+    saved = {r.name: r for r in rec.fit}
     report = run_checks()
     assert len(saved) == len(report.criteria())
     for cid, c in report.criteria():
-        row = saved[(cid, c.to_dict()["criterion"])]
-        assert c.margin == pytest.approx(row["margin"], abs=1e-3)
-        assert c.met == row["met"]
-    assert record["result"]["all_checks_pass"] is True
-    assert record["result"]["objective"] < record["result"]["objective_at_start"]
+        row = saved[f"{cid}: {c.label} {c.op} {c.bound:.3g}"]
+        assert c.margin == pytest.approx(row.margin, abs=1e-9)
+        assert c.met == row.met
+    assert rec.passed and rec.objective < rec.objective_start
 
 
 def test_every_free_parameter_is_within_its_bounds() -> None:
-    record = load_record()
-    assert record is not None
-    for k, v in record["result"]["values"].items():
-        lo, hi = record["spec"]["bounds"][k]
-        assert lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9), k
+    rec = load_calibration("pathway-checklist")
+    for p in rec.parameters:
+        assert p.lower * (1 - 1e-9) <= p.fitted <= p.upper * (1 + 1e-9), p.id
 
 
 def test_calibration_is_deterministic_and_improves_the_objective() -> None:
-    """Same spec -> identical values; the optimiser never ends above its start."""
-    spec = CalibrationSpec.default(n_starts=2, max_evals=8)
-    a = calibrate(spec)
-    b = calibrate(spec)
+    """Same settings -> identical values and start histories (seeded starts); the best
+    start never ends above the calibration set's start."""
+    a = calibrate_pathway(overrides={"n_starts": 2, "max_evals": 8})
+    b = calibrate_pathway(overrides={"n_starts": 2, "max_evals": 8})
     assert a.values == b.values
     assert a.objective == b.objective
+    assert [s.objective for s in a.starts] == [s.objective for s in b.starts]
+    assert [s.x0 for s in a.starts] == [s.x0 for s in b.starts]
     assert a.objective <= a.objective_start + 1e-12
-    assert [h["objective"] for h in a.history] == [h["objective"] for h in b.history]
-
-
-def test_rewrite_model_values_round_trip() -> None:
-    src = model_source()
-    free = calibrated_parameters(src)
-    assert "f_4ebp_res" in free and "K_er_sat" in free
-    new = rewrite_model_values(src, {"f_4ebp_res": 0.5, "w_lig": 0.123})
-    values = calibrated_parameters(new)
-    assert values["f_4ebp_res"][0] == 0.5 and values["w_lig"][0] == 0.123
-    assert {k: v for k, v in values.items() if k not in ("f_4ebp_res", "w_lig")} == {
-        k: v for k, v in free.items() if k not in ("f_4ebp_res", "w_lig")
-    }
-    with pytest.raises(MtorsimError, match="no \\[calibrated\\] line"):
-        rewrite_model_values(src, {"k_s6k": 1.0})
+    # the first start is the set's nominal start; the second a seeded offset within 0.3
+    x0 = {s.start: np.array(s.x0) for s in a.starts}
+    nominal = load_calibration_set().problem("pathway-checklist").table.nominal_scaled()
+    assert np.allclose(x0[0], nominal) and 0 < np.max(np.abs(x0[1] - nominal)) <= 0.3
 
 
 def test_criterion_margins() -> None:

@@ -1,0 +1,212 @@
+"""Validation: designs that are not calibration data, run with the calibrated parameters
+and no refitting, each endpoint beside its published value.
+
+Each design is run as ``replicates`` independent virtual trials of its own size (seeds
+``seed, seed + 1, ...``); the simulated value is the median over replicates and the
+simulation interval their 2.5-97.5 percentiles.  Published values come from the knowledge
+base and from the design itself: reported medians, rates and hazard ratios, rates derived
+from best-response counts, and qualitative findings (the first-line temsirolimus trial's
+"no benefit" is consistent when the simulated HR interval contains 1).  With ``ida`` the
+report adds the independent-drug-action baseline for two-drug combination arms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mtorsim import __version__
+from mtorsim.errors import MtorsimError
+from mtorsim.inference.calibration_set import calibration_trials
+from mtorsim.inference.ida import ida_comparison
+from mtorsim.inference.results import IDAComparison, ValidationReport, ValidationRow
+from mtorsim.knowledge import names as N
+from mtorsim.knowledge.base import load_knowledge_base
+from mtorsim.knowledge.vocab import Endpoint
+from mtorsim.pathway.build import model_hash
+from mtorsim.response.cells import CellResponseModel
+from mtorsim.trials.analysis import published_values
+from mtorsim.trials.design import Design, builtin_designs, load_design
+from mtorsim.trials.engine import effect_models
+from mtorsim.trials.results import PublishedValue, TrialSummary
+from mtorsim.trials.run import DEFAULT_SEED, TUMOUR_MEDIANS, n_patients_for, run_trial
+from mtorsim.tumour.model import PopulationTumour, load_tumour_population
+
+#: endpoint key -> unit, in the order rows are listed
+ENDPOINT_UNITS = {
+    N.PFS_MEDIAN: "months",
+    N.ORR: "%",
+    N.CBR: "%",
+    N.DCR: "%",
+    N.RESPONSE_AT: "%",
+}
+
+
+def count_rates(trial_id: str) -> dict[str, dict[str, PublishedValue]]:
+    """ORR and DCR (%) derived from best-overall-response counts, per arm."""
+    kb = load_knowledge_base()
+    trial = kb.trial(trial_id)
+    sizes = {a.id: a.n for a in trial.arms}
+    counts: dict[str, dict[str, float]] = {}
+    for o in kb.outcomes_of(trial.id):
+        if o.endpoint == Endpoint.BEST_RESPONSE and o.category is not None and o.arm:
+            counts.setdefault(o.arm, {})[o.category.value] = float(o.value or 0)
+            if o.n:  # evaluable patients the counts refer to (the record's own n first)
+                sizes[o.arm] = o.n
+    out: dict[str, dict[str, PublishedValue]] = {}
+    for arm, c in counts.items():
+        n = sizes.get(arm)
+        if not n:
+            continue
+        resp = sum(c.get(k, 0) for k in N.RESPONDERS)
+        ctrl = sum(c.get(k, 0) for k in N.DISEASE_CONTROL)
+        src = f"derived from best-response counts {c} of n = {n} ({trial_id})"
+        out[arm] = {
+            N.ORR: PublishedValue(value=100 * resp / n, endpoint="ORR", source=src),
+            N.DCR: PublishedValue(value=100 * ctrl / n, endpoint="DCR", source=src),
+        }
+    return out
+
+
+def _interval(values: Sequence[float | None]) -> tuple[float | None, float | None, float | None]:
+    v = [x for x in values if x is not None and math.isfinite(x)]
+    if not v:
+        return None, None, None
+    return float(np.median(v)), float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))
+
+
+def _sim_value(summary: TrialSummary, arm: str, key: str) -> float | None:
+    a = summary.arm(arm)
+    if key == N.PFS_MEDIAN:
+        return a.pfs.median if a.pfs else None
+    r = a.rate(key)
+    return r.pct if r else None
+
+
+def _qualitative(d: Design) -> PublishedValue | None:
+    if d.published is None or d.published.trial is None:
+        return None
+    kb = load_knowledge_base()
+    for o in kb.outcomes_of(kb.trial(d.published.trial).id):
+        if o.endpoint == "efficacy" and o.statistic == "qualitative" and o.comparator:
+            text = (o.finding or "").lower()
+            if "failed" in text or "no " in text:
+                return PublishedValue(
+                    value="no benefit (qualitative)", endpoint="efficacy", source=o.id
+                )
+    return None
+
+
+def _row(
+    d: Design,
+    endpoint: str,
+    arm: str,
+    vals: list[float | None],
+    unit: str,
+    p: PublishedValue | None,
+) -> ValidationRow:
+    med, lo, hi = _interval(vals)
+    return ValidationRow(
+        design=d.id,
+        endpoint=endpoint,
+        arm=arm,
+        simulated=med,
+        sim_low=lo,
+        sim_high=hi,
+        published=None if p is None else p.value,
+        pub_low=None if p is None else p.ci_low,
+        pub_high=None if p is None else p.ci_high,
+        source="not reported" if p is None else p.source,
+        unit=unit,
+    )
+
+
+def validate_design(
+    d: Design,
+    replicates: int,
+    seed: int,
+    tumour: PopulationTumour,
+    model: CellResponseModel,
+    n_patients: int | None = None,
+) -> list[ValidationRow]:
+    """Replicate trials of one design, each endpoint beside its published value."""
+    effects = effect_models(d, model)
+    summaries = [
+        run_trial(d, n_patients, seed + r, tumour=tumour, model=model, effects=effects).summary
+        for r in range(replicates)
+    ]
+    pub = published_values(d)
+    counts = count_rates(d.published.trial) if d.published and d.published.trial else {}
+    wanted = set(d.endpoints) | ({"PFS"} if "TTP" in d.endpoints else set())
+    rows: list[ValidationRow] = []
+    for arm in d.arms:
+        for key, unit in ENDPOINT_UNITS.items():
+            if ("PFS" if key == N.PFS_MEDIAN else key) not in wanted:
+                continue
+            vals = [_sim_value(s, arm.id, key) for s in summaries]
+            p = pub.arm(arm.id, key) or counts.get(arm.id, {}).get(key)
+            rows.append(_row(d, key, arm.id, vals, unit, p))
+    for e, c in d.comparison_pairs():
+        key = f"{e} vs {c}"
+        hrs = [
+            next((x.hazard_ratio for x in s.comparisons if x.key == key), None) for s in summaries
+        ]
+        p = pub.comparison(key) or (_qualitative(d) if (e, c) == d.comparison_pairs()[0] else None)
+        rows.append(_row(d, N.HAZARD_RATIO, key, hrs, "ratio", p))
+    return rows
+
+
+def validate(
+    designs: Sequence[str | Path] | None = None,
+    replicates: int = 10,
+    seed: int = DEFAULT_SEED,
+    n_patients: int | None = None,
+    ida: bool = False,
+    tumour: PopulationTumour | None = None,
+    calibration: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ValidationReport:
+    """The validation report.  No parameter is changed: every design runs with the
+    tumour population given (default: the shipped, calibrated one).  Designs of the
+    calibration set are left out (they are fitted, not predicted), except in the IDA
+    comparison, where they are marked."""
+    if replicates < 1:
+        raise MtorsimError(f"replicates must be at least 1, got {replicates}")
+    say = progress or (lambda _m: None)
+    tumour = tumour if tumour is not None else load_tumour_population()
+    model = CellResponseModel()
+    fitted = calibration_trials()
+    chosen = [load_design(x) for x in (designs or list(builtin_designs()))]
+    rows: list[ValidationRow] = []
+    for d in chosen:
+        if d.id in fitted:
+            say(f"{d.name}: calibration data, not predicted")
+            continue
+        n = n_patients_for(d, n_patients)[0]
+        say(f"{d.name}: {replicates} x {n} patients")
+        rows.extend(validate_design(d, replicates, seed, tumour, model, n))
+    comparisons: list[IDAComparison] = []
+    if ida:
+        for d in chosen:
+            arm = d.arm(d.experimental) if d.experimental else d.arms[0]
+            if len(arm.doses) == 2 and ({"PFS", "TTP"} & set(d.endpoints)):
+                say(f"IDA baseline: {d.name}")
+                comparisons.append(ida_comparison(d, n_patients, seed, tumour=tumour, model=model))
+    return ValidationReport(
+        rows=rows,
+        replicates=replicates,
+        seed=seed,
+        calibration={
+            "label": calibration or "shipped (tumour/data/tumour.yaml)",
+            "calibration_trials": sorted(fitted),
+            "tumour_medians": {k: getattr(tumour, k).median for k in TUMOUR_MEDIANS},
+        },
+        ida=comparisons,
+        provenance={"mtorsim_version": __version__, "model_hash": model_hash()},
+    )
+
+
+__all__ = ["count_rates", "validate", "validate_design"]

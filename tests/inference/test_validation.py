@@ -1,0 +1,135 @@
+"""Validation without refitting, subgroups, sensitivity and their commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mtorsim.cli import main
+from mtorsim.errors import MtorsimError
+from mtorsim.inference import morris_hr, validate
+from mtorsim.trials import load_design, run_trial, subgroups
+from mtorsim.tumour import load_tumour_population
+
+
+def test_validation_uses_the_shipped_values_unchanged() -> None:
+    """No refitting: validation runs with tumour.yaml's values and leaves them as they are."""
+    before = load_tumour_population()
+    rep = validate(["tamrad"], replicates=1, n_patients=30)
+    for k, v in rep.calibration["tumour_medians"].items():
+        assert v == getattr(before, k).median
+    assert load_tumour_population() == before
+    row = next(r for r in rep.rows if r.endpoint == "CBR" and r.arm == "tam-eve")
+    assert row.published == pytest.approx(61.1)
+    assert (row.pub_low, row.pub_high) == (46.9, 74.1)
+
+
+def test_validation_designs_exclude_the_calibration_trial() -> None:
+    rep = validate(["bolero-2", "everolimus-capecitabine"], replicates=1, n_patients=12)
+    assert {r.design for r in rep.rows} == {"everolimus-capecitabine"}
+    orr = next(r for r in rep.rows if r.endpoint == "ORR")
+    assert orr.published == pytest.approx(100 * 2 / 12)  # 2 PR of 12 (review)
+    assert load_design("everolimus-capecitabine").n_patients == 12
+
+
+def test_qualitative_no_benefit_is_judged_by_the_hr_interval() -> None:
+    rep = validate(["temsirolimus-letrozole-phase3"], replicates=2, n_patients=60)
+    hr = next(r for r in rep.rows if r.endpoint == "hazard_ratio")
+    assert hr.published == "no benefit (qualitative)"
+    assert hr.sim_low is not None and hr.sim_high is not None
+    assert hr.inside == (hr.sim_low <= 1.0 <= hr.sim_high)
+
+
+def test_subgroups_and_sensitivity() -> None:
+    r = run_trial("bolero-2", n_patients=240, seed=3)
+    table = subgroups(r)
+    assert table is not None
+    names = [x.subgroup for x in table.rows]
+    assert "PIK3CA mutation: yes" in names and "all patients" in names
+    # the 'all patients' row is the trial's own HR
+    assert table.rows[0].hazard_ratio == pytest.approx(r.comparison.hazard_ratio)
+    s = morris_hr("bolero-2", trajectories=2, n_patients=40)
+    assert s.runs == 22 and len(s.ranking) == 10
+    assert s.ranking[0].mu_star >= s.ranking[-1].mu_star
+    assert list(s.to_frame().columns) == ["factor", "mu_star", "sigma", "low", "high"]
+
+
+def test_bad_settings_are_refused_with_the_reason() -> None:
+    with pytest.raises(MtorsimError, match="trajectory"):
+        morris_hr("bolero-2", trajectories=0)
+    with pytest.raises(MtorsimError, match="built-in designs"):
+        validate(["no-such-trial"], replicates=1)
+    with pytest.raises(MtorsimError, match="replicates"):
+        validate(["tamrad"], replicates=0)
+
+
+def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "cal.json"
+    cal = runner.invoke(
+        main,
+        [
+            "calibrate",
+            "bolero-2",
+            "--quick",
+            "--max-evals",
+            "6",
+            "--bootstrap",
+            "0",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert cal.exit_code == 0, cal.output
+    rec = json.loads(cal.output)
+    assert rec["problem"] == "bolero-2" and Path(rec["files"]["record"]) == out
+    # the record is usable at once by name of its file
+    run = runner.invoke(
+        main,
+        [
+            "trial",
+            "run",
+            "tamrad",
+            "--patients",
+            "20",
+            "--calibration",
+            str(out),
+            "--out",
+            str(tmp_path / "t"),
+            "--json",
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    prov = json.loads(run.output)["summary"]["provenance"]
+    assert prov["calibration"].startswith("bolero-2")
+    assert prov["tumour_medians"]["effect_scale"] == pytest.approx(rec["parameters"][1]["fitted"])
+    bad = runner.invoke(main, ["calibrate", "tamrad"])
+    assert bad.exit_code == 2 and "not a trial problem of the calibration set" in bad.output
+    val = runner.invoke(
+        main,
+        [
+            "validate",
+            "--design",
+            "everolimus-capecitabine",
+            "--replicates",
+            "2",
+            "--patients",
+            "12",
+            "--out",
+            str(tmp_path / "val"),
+        ],
+    )
+    assert val.exit_code == 0, val.output
+    assert "inside the simulated interval" in val.output
+    for f in ("validation.json", "validation.csv", "validation.png"):
+        assert (tmp_path / "val" / f).stat().st_size > 0
+    sub = runner.invoke(
+        main,
+        ["trial", "subgroups", "bolero-2", "--patients", "200", "--plot", str(tmp_path / "f.png")],
+    )
+    assert sub.exit_code == 0, sub.output
+    assert (tmp_path / "f.png").stat().st_size > 0
