@@ -12,16 +12,21 @@ from mtorsim.cli import main
 from mtorsim.errors import MtorsimError
 from mtorsim.inference import morris_hr, validate
 from mtorsim.trials import load_design, run_trial, subgroups
-from mtorsim.tumour import load_tumour_population
 
 
 def test_validation_uses_the_shipped_values_unchanged() -> None:
-    """No refitting: validation runs with tumour.yaml's values and leaves them as they are."""
-    before = load_tumour_population()
+    """No refitting: validation runs with the shipped BOLERO-2 record's fitted medians and
+    leaves the tumour file as it was."""
+    from mtorsim.inference import load_calibration
+    from mtorsim.tumour.model import default_tumour_path
+
+    before = default_tumour_path().read_bytes()
     rep = validate(["tamrad"], replicates=1, n_patients=30)
+    fitted = load_calibration("bolero-2").values
     for k, v in rep.calibration["tumour_medians"].items():
-        assert v == getattr(before, k).median
-    assert load_tumour_population() == before
+        assert v == fitted[f"tumour.{k}"]
+    assert default_tumour_path().read_bytes() == before
+    assert rep.calibration["pathway_parameters"] == {}
     row = next(r for r in rep.rows if r.endpoint == "CBR" and r.arm == "tam-eve")
     assert row.published == pytest.approx(61.1)
     assert (row.pub_low, row.pub_high) == (46.9, 74.1)
@@ -107,6 +112,26 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
     prov = json.loads(run.output)["summary"]["provenance"]
     assert prov["calibration"].startswith("bolero-2")
     assert prov["tumour_medians"]["effect_scale"] == pytest.approx(rec["parameters"][1]["fitted"])
+    # a pathway record reaches the signalling model (and so the checkpoint key)
+    run2 = runner.invoke(
+        main,
+        [
+            "trial",
+            "run",
+            "tamrad",
+            "--patients",
+            "20",
+            "--calibration",
+            "pathway-checklist",
+            "--out",
+            str(tmp_path / "t2"),
+            "--json",
+        ],
+    )
+    assert run2.exit_code == 0, run2.output
+    prov2 = json.loads(run2.output)["summary"]["provenance"]
+    assert len(prov2["pathway_parameters"]) == 15
+    assert prov2["pathway_parameters"]["w_lig"] == pytest.approx(0.2655)
     bad = runner.invoke(main, ["calibrate", "tamrad"])
     assert bad.exit_code == 2 and "not a trial problem of the calibration set" in bad.output
     val = runner.invoke(

@@ -27,6 +27,18 @@ def test_shipped_model_holds_the_shipped_record_values() -> None:
         assert values[k] == v
 
 
+def test_every_calibrated_context_value_is_in_the_calibration_set() -> None:
+    """A context parameter whose source says 'calibrated' is listed in the calibration set
+    (as context.<context>.<parameter>), so the set names everything that is fitted."""
+    from mtorsim.pathway import list_contexts
+
+    listed = {r.id for p in load_calibration_set().problems for r in p.parameters}
+    for ctx in list_contexts():
+        for k, v in ctx.parameters.items():
+            if v.source.startswith("calibrated"):
+                assert f"context.{ctx.name}.{k}" in listed, (ctx.name, k)
+
+
 def test_calibrated_labels_are_the_calibration_set() -> None:
     """Every parameter the model source labels [calibrated] is a free parameter of the
     calibration set's pathway problem, and nothing else is (one list of what is fitted)."""
@@ -64,7 +76,7 @@ def test_calibration_is_deterministic_and_improves_the_objective() -> None:
     assert a.objective == b.objective
     assert [s.objective for s in a.starts] == [s.objective for s in b.starts]
     assert [s.x0 for s in a.starts] == [s.x0 for s in b.starts]
-    assert a.objective <= a.objective_start + 1e-12
+    assert a.objective < a.objective_start  # 8 Powell evaluations improve on the start
     # the first start is the set's nominal start; the second a seeded offset within 0.3
     x0 = {s.start: np.array(s.x0) for s in a.starts}
     nominal = load_calibration_set().problem("pathway-checklist").table.nominal_scaled()

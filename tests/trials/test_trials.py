@@ -189,6 +189,24 @@ def test_resume_from_checkpoints_gives_identical_output(
     pd.testing.assert_frame_equal(first.patients, again.patients)
 
 
+def test_checkpoints_are_not_shared_by_different_models(
+    tmp_path: Path, model: CellResponseModel
+) -> None:
+    """Other class-link weights are another model: a run with them does not reuse the
+    first run's checkpoints (their key holds the effect settings)."""
+    from mtorsim.response.links import load_links
+
+    d = load_design("bolero-2")
+    run_trial(d, n_patients=20, seed=3, checkpoint_dir=tmp_path, model=model)
+    links = load_links().with_weights(signalling=0.5)
+    effects = effect_models(d, model, links=links)
+    other = run_trial(
+        d, n_patients=20, seed=3, checkpoint_dir=tmp_path, model=model, effects=effects
+    )
+    assert len({p.parent for p in tmp_path.rglob("chunk-*.json")}) == 2
+    assert other.provenance.effects["eve-exe"]["links"] == {"signalling": 0.5, "endocrine": 1.0}
+
+
 def test_fast_path_matches_exact_coupled_path(model: CellResponseModel) -> None:
     """Exact PK, dynamic signalling ODEs and hourly quadrature vs surfaces on a 2-h grid."""
     r = run_trial("bolero-2", n_patients=8, seed=11, exact_subsample=8, model=model)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mtorsim.cli.common import echo_json, json_option, print_pair, say
+from mtorsim.cli.common import echo_json, echo_wrapped, json_option, print_pair, say
 from mtorsim.cli.trials import calibration_option
 from mtorsim.errors import MtorsimError
 
@@ -110,9 +110,9 @@ def validate_cmd(
     from mtorsim.inference import validate
     from mtorsim.inference.records import apply_calibrations
     from mtorsim.reports import write_validation_outputs
-    from mtorsim.reports.tables import ida_table, validation_table
+    from mtorsim.reports.tables import ida_tables, validation_tables
 
-    tumour, _cells, label = apply_calibrations(calibrations)
+    tumour, cells, label = apply_calibrations(calibrations)
     rep = validate(
         list(designs) or None,
         replicates,
@@ -121,23 +121,24 @@ def validate_cmd(
         tumour=tumour,
         calibration=label,
         progress=say(as_json),
+        model=cells,
     )
     files = write_validation_outputs(rep, Path(out_dir))
     if as_json:
         echo_json(rep.model_dump(mode="json") | {"files": files})
         return
-    print_pair(
-        f"validation: {replicates} replicate trials per design (calibration: "
-        f"{rep.calibration['label']})",
-        validation_table(rep),
+    echo_wrapped(
+        f"validation: {replicates} replicate trials per design, calibration: "
+        f"{rep.calibration['label']}; every design below is a prediction"
     )
+    for design, table in validation_tables(rep):
+        print_pair(design, table)
     inside, compared = rep.coverage
     click.echo(f"published value inside the simulated interval: {inside} of {compared}")
     if rep.ida:
-        print_pair(
-            "combination median PFS/TTP (months): mechanistic vs independent drug action",
-            ida_table(rep),
-        )
+        combos, monos = ida_tables(rep)
+        print_pair("combination median PFS/TTP (months): mechanistic vs IDA", combos)
+        print_pair("monotherapy arms the IDA baseline is built from", monos)
     click.echo(f"wrote {', '.join(Path(f).name for f in files.values())} to {out_dir}")
 
 

@@ -32,8 +32,11 @@ def console() -> Console:
 
 
 def echo_json(payload: Any) -> None:
-    """One JSON document on stdout (valid JSON: no NaN or infinity)."""
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+    """One JSON document on stdout (valid JSON: non-finite numbers are null)."""
+    from mtorsim.trials.results import finite_or_none
+
+    text = json.dumps(finite_or_none(payload), indent=2, ensure_ascii=False, default=str)
+    click.echo(text)
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -161,7 +161,7 @@ def trial_run(
         return
     print_pair(
         f"{d.name} (virtual, seed {seed}, N {len(result.patients)}); "
-        "[published] from the knowledge base",
+        "[published] from the knowledge base or the design",
         arm_table(result),
     )
     for line in comparison_text(result):
@@ -248,7 +248,7 @@ def trial_sensitivity(
     from mtorsim.reports import write_sensitivity_outputs
     from mtorsim.reports.tables import sensitivity_table
 
-    tumour, cells, _label = apply_calibrations(calibrations)
+    tumour, cells, label = apply_calibrations(calibrations)
     bar = say(as_json)
     res = morris_hr(
         design,
@@ -257,6 +257,7 @@ def trial_sensitivity(
         seed,
         tumour=tumour,
         model=cells,
+        calibration=label,
         progress=lambda i, n: bar(f"run {i}/{n}") if i % 10 == 0 or i == n else None,
     )
     out = Path(out_dir) if out_dir else Path("mtorsim-out") / f"{res.design}-sensitivity"

@@ -18,7 +18,6 @@ from mtorsim.inference.pathway_calibration import calibrate_pathway, model_diffe
 from mtorsim.inference.records import (
     apply_to_tumour,
     load_calibration,
-    pathway_parameters,
     shipped_calibrations,
 )
 from mtorsim.inference.results import (
@@ -49,7 +48,6 @@ __all__ = [
     "load_calibration_set",
     "model_differences",
     "morris_hr",
-    "pathway_parameters",
     "shipped_calibrations",
     "validate",
 ]

@@ -84,6 +84,10 @@ class ParameterTable(_Strict):
     def nominal_scaled(self) -> np.ndarray:
         return np.array([r.to_scale(r.nominal) for r in self.free])
 
+    def scaled(self, values: dict[str, float]) -> np.ndarray:
+        """The optimiser's vector for linear values of the free parameters."""
+        return np.array([r.to_scale(values[r.id]) for r in self.free])
+
     def values(self, x: np.ndarray) -> dict[str, float]:
         """Linear values of the free parameters at the scaled vector ``x``."""
         return {r.id: r.from_scale(float(v)) for r, v in zip(self.free, x, strict=True)}
@@ -119,18 +123,30 @@ class Target(_Strict):
 
 
 class Problem(_Strict):
+    """One calibration problem: ``trial`` and ``pathway`` problems are fitted by an
+    optimiser; ``closed-form`` ones are set by an exact inversion where they are used
+    (listed here so that this file names everything that is fitted)."""
+
     id: str
-    kind: Literal["trial", "pathway"]
+    kind: Literal["trial", "pathway", "closed-form"]
     description: str
     design: str | None = None
     targets: list[Target]
-    parameters: list[ParameterRow]
-    settings: dict[str, Any]
+    parameters: list[ParameterRow] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
     quick: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def table(self) -> ParameterTable:
         return ParameterTable(rows=self.parameters)
+
+    def settings_for(
+        self, quick: bool = False, overrides: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The problem's settings, its quick setting over them if asked, then the
+        overrides that are given (None means: keep)."""
+        st = dict(self.settings) | (dict(self.quick) if quick else {})
+        return st | {k: v for k, v in (overrides or {}).items() if v is not None}
 
 
 class CalibrationSet(_Strict):

@@ -99,7 +99,6 @@ def _monotherapy(d: Design, arm: Arm, dose_index: int, n: int) -> Design:
             "control": None,
             "comparisons": [],
             "n_patients": n,
-            "stratification": [],
             "published": None,
         }
     )
@@ -114,7 +113,10 @@ def ida_comparison(
     model: CellResponseModel | None = None,
 ) -> IDAComparison:
     """Median PFS of the combination arm: mechanistic simulation, IDA from simulated
-    monotherapy arms (same patients' seeds), and the published value."""
+    monotherapy arms (the same seeded patients, strata and prognostic effects included),
+    and the published value.  ``n_patients`` defaults to the design's N but at least 200
+    (assumed: enough for a stable Kaplan-Meier median of each arm); survival curves are
+    compared on a 2000-point grid (assumed: finer than any visit interval)."""
     model = model if model is not None else CellResponseModel()
     arm = d.arm(d.experimental) if d.experimental else d.arms[0]
     out = IDAComparison(

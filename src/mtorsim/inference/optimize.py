@@ -19,7 +19,7 @@ import numpy as np
 
 from mtorsim.errors import MtorsimError
 from mtorsim.inference.calibration_set import ParameterTable
-from mtorsim.inference.results import StartRecord
+from mtorsim.inference.results import ParameterFit, StartRecord
 
 EXTRA = "calibration"
 
@@ -144,6 +144,26 @@ def start_records(starts: list[Start]) -> list[StartRecord]:
             message=s.message,
         )
         for s in starts
+    ]
+
+
+def parameter_fits(
+    table: ParameterTable, fitted: dict[str, float], sd: Sequence[float | None] | None = None
+) -> list[ParameterFit]:
+    """Record rows of the free parameters: start, fitted value, bounds, SD, source."""
+    sds = list(sd) if sd is not None else [None] * len(table.free)
+    return [
+        ParameterFit(
+            id=r.id,
+            scale=r.scale,
+            start=r.nominal,
+            fitted=fitted[r.id],
+            lower=r.lower,
+            upper=r.upper,
+            sd_scaled=None if s is None else float(s),
+            source=r.source,
+        )
+        for r, s in zip(table.free, sds, strict=True)
     ]
 
 

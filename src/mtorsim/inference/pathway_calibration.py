@@ -30,8 +30,15 @@ import numpy as np
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
 from mtorsim.inference.calibration_set import Problem, calibration_set_path, load_calibration_set
-from mtorsim.inference.optimize import file_hash, minimize, pypesto_version, start_records
-from mtorsim.inference.results import CalibrationResult, FitRow, ParameterFit
+from mtorsim.inference.optimize import (
+    file_hash,
+    minimize,
+    parameter_fits,
+    pypesto_version,
+    require_pypesto,
+    start_records,
+)
+from mtorsim.inference.results import CalibrationResult, FitRow
 from mtorsim.pathway.build import model_hash, parameter_values
 from mtorsim.pathway.checks import CheckReport, run_checks
 from mtorsim.pathway.simulate import PathwaySimulator, SolverFailure
@@ -100,8 +107,8 @@ def calibrate_pathway(
     problem = load_calibration_set().problem(problem_id)
     if problem.kind != "pathway":
         raise MtorsimError(f"{problem_id} is a {problem.kind} problem, not a pathway problem")
-    st = dict(problem.settings) | (dict(problem.quick) if quick else {})
-    st |= {k: v for k, v in (overrides or {}).items() if v is not None}
+    require_pypesto()
+    st = problem.settings_for(quick, overrides)
     if int(st["n_starts"]) < 1 or int(st["max_evals"]) < 1:
         raise MtorsimError(
             f"calibration needs at least one start and one evaluation (got {st['n_starts']} "
@@ -136,9 +143,13 @@ def calibrate_pathway(
     # the record reports the rounded values that go into the model source
     best_x = starts[0].x if starts[0].fval < f_start else x_start
     values = _rounded(problem.table.values(best_x))
-    x_values = np.log10([values[k] for k in problem.table.ids])
+    x_values = problem.table.scaled(values)
     report = j.report(values)
-    assert report is not None
+    if report is None:
+        raise MtorsimError(
+            f"the fitted values rounded to {SIGNIFICANT} figures give no steady state in the "
+            "checklist; rerun with more evaluations or another seed"
+        )
     before = {(cid, c.label): c for cid, c in report_start.criteria()}
     return CalibrationResult(
         problem=problem.id,
@@ -146,18 +157,7 @@ def calibrate_pathway(
         method=f"pyPESTO {pypesto_version()} multistart of scipy {st['optimizer']} (bounded) "
         "in log10 space; objective = sum of squared shortfalls of each criterion's margin "
         "below target_margin + ridge * squared log10 distance from the start",
-        parameters=[
-            ParameterFit(
-                id=r.id,
-                scale=r.scale,
-                start=r.nominal,
-                fitted=values[r.id],
-                lower=r.lower,
-                upper=r.upper,
-                source=r.source,
-            )
-            for r in problem.table.free
-        ],
+        parameters=parameter_fits(problem.table, values),
         objective_start=f_start,
         objective=j.value(report, x_values),
         evaluations=1 + sum(s.n_evals for s in starts) + 1,

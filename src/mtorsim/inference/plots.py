@@ -15,16 +15,22 @@ GROUPS = (("months", "median PFS/TTP (months)"), ("%", "rate (%)"), ("ratio", "h
 
 
 def calibration_plot(result: CalibrationResult, ax: Any = None) -> Any:
-    """Final objective of every start, best first (pyPESTO's waterfall), with the
-    objective at the calibration set's start for reference."""
+    """Final objective of every start, best first (a waterfall plot, as pyPESTO draws
+    them), with the objective at the calibration set's start for reference."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     f = np.sort([s.objective for s in result.starts])
     ax.plot(np.arange(1, len(f) + 1), f, "o-", color="tab:blue", label="end of each start")
-    ax.axhline(result.objective_start, color="grey", ls="--", lw=0.8, label="at the start")
+    ax.axhline(
+        result.objective_start, color="grey", ls="--", lw=0.8, label="at the set's nominal start"
+    )
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter
+
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
     ax.set(
         xlabel="start (sorted by objective)",
         ylabel="objective",
@@ -43,6 +49,8 @@ def validation_plot(report: ValidationReport, ax: Any = None) -> Any:
         fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), layout="constrained")
     else:
         axes = np.atleast_1d(ax)
+        if len(axes) != len(GROUPS):
+            raise ValueError(f"validation_plot draws {len(GROUPS)} panels; give that many axes")
         fig = axes[0].figure
     rows = [
         r for r in report.rows if isinstance(r.published, int | float) and r.simulated is not None

@@ -13,10 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import cast
 
-from mtorsim.errors import UnknownNameError
+from mtorsim.errors import MtorsimError, UnknownNameError
 from mtorsim.inference.results import CalibrationResult
 from mtorsim.inference.trial_calibration import tumour_medians
-from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.simulate import PathwaySimulator
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.tumour.model import PopulationTumour, load_tumour_population
@@ -62,14 +61,6 @@ def apply_to_tumour(
     return base.model_copy(update=upd)
 
 
-def pathway_parameters(result: CalibrationResult) -> dict[str, Sourced]:
-    """A pathway calibration's fitted values, each with its source."""
-    return {
-        k: Sourced(value=v, source=f"calibrated: {result.problem} (calibration record)")
-        for k, v in result.values.items()
-    }
-
-
 def apply_calibrations(
     names: list[str] | tuple[str, ...],
 ) -> tuple[PopulationTumour | None, CellResponseModel | None, str | None]:
@@ -79,14 +70,20 @@ def apply_calibrations(
     tumour: PopulationTumour | None = None
     cells: CellResponseModel | None = None
     labels = []
+    kinds: dict[str, str] = {}
     for name in names:
         rec = load_calibration(name)
+        if rec.problem_kind in kinds:
+            raise MtorsimError(
+                f"two {rec.problem_kind} calibrations given ({kinds[rec.problem_kind]} and "
+                f"{name}); give at most one of each kind"
+            )
+        kinds[rec.problem_kind] = str(name)
         labels.append(f"{rec.problem} ({name})")
         if rec.problem_kind == "trial":
             tumour = apply_to_tumour(rec)
         else:
-            values = {k: v.value for k, v in pathway_parameters(rec).items()}
-            cells = CellResponseModel(PathwaySimulator(parameters=values))
+            cells = CellResponseModel(PathwaySimulator(parameters=rec.values))
     return tumour, cells, "; ".join(labels) or None
 
 
@@ -95,7 +92,6 @@ __all__ = [
     "apply_calibrations",
     "apply_to_tumour",
     "load_calibration",
-    "pathway_parameters",
     "shipped_calibrations",
     "shipped_dir",
 ]

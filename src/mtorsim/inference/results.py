@@ -7,34 +7,14 @@ Each record is typed (pydantic), carries its provenance, has ``to_frame()``, ``t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field
 
-from mtorsim.errors import DataFileError
-from mtorsim.fileio import write_atomic
-from mtorsim.knowledge.documents import load_document
 from mtorsim.trials.results import Record
 
 RECORD_FORMAT = "1.0"
-
-
-class SavedRecord(Record):
-    """A record that is also a file."""
-
-    def save(self, path: str | Path) -> Path:
-        """Write the record as JSON (atomically)."""
-        return write_atomic(path, self.to_json() + "\n")
-
-    @classmethod
-    def load(cls, path: str | Path) -> Any:
-        """Read a record written by :meth:`save`; errors name the file and field."""
-        path = Path(path)
-        if path.is_dir():
-            raise DataFileError(str(path), ["is a folder; give the record's .json file"])
-        return load_document(path, cls)
 
 
 # ---------------------------------------------------------------------- calibration
@@ -82,7 +62,7 @@ class FitRow(Record):
     source: str = ""
 
 
-class CalibrationResult(SavedRecord):
+class CalibrationResult(Record):
     """A calibration: the problem from the calibration set, every start, the fit."""
 
     format_version: Literal["1.0"] = "1.0"
@@ -112,9 +92,6 @@ class CalibrationResult(SavedRecord):
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([p.model_dump() for p in self.parameters])
-
-    def fit_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([r.model_dump() for r in self.fit])
 
     def plot(self, ax: Any = None) -> Any:
         """Objective of every start, best first (pyPESTO's waterfall plot)."""
@@ -185,7 +162,7 @@ class IDAComparison(Record):
         return "mechanistic" if abs(mech - pub) < abs(ida - pub) else "IDA"
 
 
-class ValidationReport(SavedRecord):
+class ValidationReport(Record):
     """Predictions of every design not in the calibration set, beside published values."""
 
     format_version: Literal["1.0"] = "1.0"
@@ -224,7 +201,7 @@ class SensitivityRow(Record):
     high: float
 
 
-class SensitivityResult(SavedRecord):
+class SensitivityResult(Record):
     """Morris elementary effects of a trial's hazard ratio (SALib), ranked by mu*."""
 
     format_version: Literal["1.0"] = "1.0"
@@ -254,7 +231,6 @@ __all__ = [
     "FitRow",
     "IDAComparison",
     "ParameterFit",
-    "SavedRecord",
     "SensitivityResult",
     "SensitivityRow",
     "StartRecord",

@@ -8,6 +8,7 @@ whole trial (same seed for all runs: common random numbers).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from mtorsim.response.cells import CellResponseModel
 from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.run import DEFAULT_SEED, run_trial
 from mtorsim.tumour.model import PopulationTumour, load_tumour_population
+
+_MEDIANS = ("growth_rate_per_day", "effect_scale", "resistance_rate_per_day")
 
 #: factor -> (low, high) as multiples of the default (assumed: +/- a factor of about 2,
 #: proportions within [0, 1])
@@ -76,6 +79,7 @@ def morris_hr(
     progress: Callable[[int, int], None] | None = None,
     tumour: PopulationTumour | None = None,
     model: CellResponseModel | None = None,
+    calibration: str | None = None,
 ) -> SensitivityResult:
     """Morris mu* and sigma of the hazard ratio for each factor, ranked by mu*."""
     from SALib.analyze import morris as morris_analyze
@@ -103,7 +107,9 @@ def morris_hr(
         raise MtorsimError(
             f"{design}: some Morris runs gave no hazard ratio (no events); use more patients"
         )
-    res = morris_analyze.analyze(problem, X, y, num_levels=levels, seed=seed)
+    with warnings.catch_warnings():  # one trajectory: sigma is undefined (reported as None)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = morris_analyze.analyze(problem, X, y, num_levels=levels, seed=seed)
     ranking = [
         SensitivityRow(
             factor=k,
@@ -124,5 +130,11 @@ def morris_hr(
         n_patients=n_patients,
         seed=seed,
         ranking=ranking,
-        provenance={"mtorsim_version": __version__, "model_hash": model_hash()},
+        provenance={
+            "mtorsim_version": __version__,
+            "model_hash": model_hash(),
+            "calibration": calibration or "shipped (tumour/data/tumour.yaml)",
+            "tumour_medians": {k: getattr(t0, k).median for k in _MEDIANS},
+            "pathway_parameters": dict(model.sim.parameters),
+        },
     )

@@ -32,8 +32,15 @@ import pandas as pd
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
 from mtorsim.inference.calibration_set import Problem, calibration_set_path, load_calibration_set
-from mtorsim.inference.optimize import file_hash, minimize, pypesto_version, start_records
-from mtorsim.inference.results import CalibrationResult, FitRow, ParameterFit
+from mtorsim.inference.optimize import (
+    file_hash,
+    minimize,
+    parameter_fits,
+    pypesto_version,
+    require_pypesto,
+    start_records,
+)
+from mtorsim.inference.results import CalibrationResult, FitRow
 from mtorsim.knowledge import names as N
 from mtorsim.knowledge.base import load_knowledge_base
 from mtorsim.pathway.build import model_hash
@@ -42,17 +49,10 @@ from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.engine import Drive, drive, effect_models, outcome
 from mtorsim.trials.patients import VirtualPatient, sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary
-from mtorsim.tumour.model import PopulationTumour, load_tumour_population
+from mtorsim.tumour.model import PATIENT_FIELD, PopulationTumour, load_tumour_population
 
 #: parameter-id prefix of the tumour population medians
 TUMOUR_PREFIX = "tumour."
-#: field of TumourParams scaled by each population median
-_FIELD = {
-    "growth_rate_per_day": "growth_per_day",
-    "effect_scale": "effect_scale",
-    "resistance_rate_per_day": "resistance_per_day",
-    "new_lesion_hazard_per_day": "new_lesion_per_day",
-}
 #: objective where the simulation gives no usable statistic
 PENALTY = 1e6
 
@@ -95,8 +95,8 @@ def tumour_medians(values: dict[str, float]) -> dict[str, float]:
     """Tumour population medians from calibration parameter ids (``tumour.<name>``)."""
     out = {}
     for k, v in values.items():
-        if not k.startswith(TUMOUR_PREFIX) or k[len(TUMOUR_PREFIX) :] not in _FIELD:
-            allowed = ", ".join(TUMOUR_PREFIX + f for f in _FIELD)
+        if not k.startswith(TUMOUR_PREFIX) or k[len(TUMOUR_PREFIX) :] not in PATIENT_FIELD:
+            allowed = ", ".join(TUMOUR_PREFIX + f for f in PATIENT_FIELD)
             raise MtorsimError(f"trial calibrations fit tumour medians ({allowed}), not {k!r}")
         out[k[len(TUMOUR_PREFIX) :]] = v
     return out
@@ -127,7 +127,9 @@ class Cohort:
         cr = self.base.cr_threshold_mm.value
         for pt, drv in zip(self.patients, self.drives, strict=True):
             upd = {
-                _FIELD[k]: getattr(pt.tumour, _FIELD[k]) * v / getattr(self.base, k).median
+                PATIENT_FIELD[k]: getattr(pt.tumour, PATIENT_FIELD[k])
+                * v
+                / getattr(self.base, k).median
                 for k, v in medians.items()
             }
             p2 = dataclasses.replace(pt, tumour=dataclasses.replace(pt.tumour, **upd))
@@ -144,16 +146,19 @@ def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, float]:
         out[f"median_pfs:{arm.id}"] = float(med) if med is not None else float("nan")
     if design.experimental and design.control:
         strata = [f"{N.STRATUM}{f.name}" for f in design.stratification]
-        hr = cox_hazard_ratio(frame, design.experimental, design.control, strata)
-        out[N.HAZARD_RATIO] = hr["hazard_ratio"]
+        try:
+            hr = cox_hazard_ratio(frame, design.experimental, design.control, strata)
+            out[N.HAZARD_RATIO] = hr["hazard_ratio"]
+        except ValueError:  # lifelines' ConvergenceError: no usable HR at these values
+            out[N.HAZARD_RATIO] = float("nan")
     return out
 
 
 class TrialObjective:
     """J(theta) on the scaled parameter vector, over common-random-number cohorts.
 
-    Cohorts are built on first use (in each worker process when starts run in parallel)
-    and shared by every evaluation.
+    Cohorts are built on first use and shared by every evaluation; with parallel starts
+    they travel to the worker processes with the objective.
     """
 
     def __init__(
@@ -210,8 +215,7 @@ class TrialObjective:
 
 
 def _settings(problem: Problem, quick: bool, overrides: dict[str, Any] | None) -> dict[str, Any]:
-    st = dict(problem.settings) | (dict(problem.quick) if quick else {})
-    st |= {k: v for k, v in (overrides or {}).items() if v is not None}
+    st = problem.settings_for(quick, overrides)
     n, seeds = int(st["n_patients"]), tuple(int(s) for s in st["cohort_seeds"])
     if n < 20 or not seeds or int(st["max_evals"]) < 1 or int(st["bootstrap"]) < 0:
         raise MtorsimError(
@@ -239,6 +243,7 @@ def calibrate_trial(
     """
     t_start = time.perf_counter()
     say = progress or (lambda _m: None)
+    require_pypesto()
     problem = load_calibration_set().problem(problem_id)
     if problem.kind != "trial":
         raise MtorsimError(f"{problem_id} is a {problem.kind} problem, not a trial problem")
@@ -283,7 +288,7 @@ def calibrate_trial(
         boot.append(refit[0].x)
         evaluations += refit[0].n_evals
         say(f"bootstrap {b + 1}/{st['bootstrap']}")
-    sd = np.std(np.asarray(boot), axis=0, ddof=1) if len(boot) > 1 else [None] * len(best.x)
+    sd = list(np.std(np.asarray(boot), axis=0, ddof=1)) if len(boot) > 1 else None
     sim_fit = j.simulated(best.x)
     fitted = problem.table.values(best.x)
     design = load_design(str(problem.design))
@@ -293,19 +298,7 @@ def calibrate_trial(
         problem_kind="trial",
         method=f"pyPESTO {pypesto_version()} multistart of scipy {method} in the table's "
         "scale (log10); common random numbers; parametric bootstrap of the targets",
-        parameters=[
-            ParameterFit(
-                id=r.id,
-                scale=r.scale,
-                start=r.nominal,
-                fitted=fitted[r.id],
-                lower=r.lower,
-                upper=r.upper,
-                sd_scaled=None if s is None else float(s),
-                source=r.source,
-            )
-            for r, s in zip(problem.table.free, sd, strict=True)
-        ],
+        parameters=parameter_fits(problem.table, fitted, sd),
         objective_start=float(j_start),
         objective=best.fval,
         evaluations=evaluations,
@@ -328,7 +321,7 @@ def calibrate_trial(
             "design": design.id,
             "design_hash": design.digest(),
             "calibration_set_hash": file_hash(calibration_set_path()),
-            "tumour_file_cvs": {k: getattr(tumour, k).cv for k in _FIELD},
+            "tumour_file_cvs": {k: getattr(tumour, k).cv for k in PATIENT_FIELD},
         },
         seconds=round(time.perf_counter() - t_start, 1),
     )

@@ -35,15 +35,6 @@ from mtorsim.trials.results import PublishedValue, TrialSummary
 from mtorsim.trials.run import DEFAULT_SEED, TUMOUR_MEDIANS, n_patients_for, run_trial
 from mtorsim.tumour.model import PopulationTumour, load_tumour_population
 
-#: endpoint key -> unit, in the order rows are listed
-ENDPOINT_UNITS = {
-    N.PFS_MEDIAN: "months",
-    N.ORR: "%",
-    N.CBR: "%",
-    N.DCR: "%",
-    N.RESPONSE_AT: "%",
-}
-
 
 def count_rates(trial_id: str) -> dict[str, dict[str, PublishedValue]]:
     """ORR and DCR (%) derived from best-overall-response counts, per arm."""
@@ -143,8 +134,8 @@ def validate_design(
     wanted = set(d.endpoints) | ({"PFS"} if "TTP" in d.endpoints else set())
     rows: list[ValidationRow] = []
     for arm in d.arms:
-        for key, unit in ENDPOINT_UNITS.items():
-            if ("PFS" if key == N.PFS_MEDIAN else key) not in wanted:
+        for key, unit in N.ENDPOINT_UNITS.items():
+            if key == N.HAZARD_RATIO or ("PFS" if key == N.PFS_MEDIAN else key) not in wanted:
                 continue
             vals = [_sim_value(s, arm.id, key) for s in summaries]
             p = pub.arm(arm.id, key) or counts.get(arm.id, {}).get(key)
@@ -155,7 +146,7 @@ def validate_design(
             next((x.hazard_ratio for x in s.comparisons if x.key == key), None) for s in summaries
         ]
         p = pub.comparison(key) or (_qualitative(d) if (e, c) == d.comparison_pairs()[0] else None)
-        rows.append(_row(d, N.HAZARD_RATIO, key, hrs, "ratio", p))
+        rows.append(_row(d, N.HAZARD_RATIO, key, hrs, N.ENDPOINT_UNITS[N.HAZARD_RATIO], p))
     return rows
 
 
@@ -168,6 +159,7 @@ def validate(
     tumour: PopulationTumour | None = None,
     calibration: str | None = None,
     progress: Callable[[str], None] | None = None,
+    model: CellResponseModel | None = None,
 ) -> ValidationReport:
     """The validation report.  No parameter is changed: every design runs with the
     tumour population given (default: the shipped, calibrated one).  Designs of the
@@ -177,7 +169,7 @@ def validate(
         raise MtorsimError(f"replicates must be at least 1, got {replicates}")
     say = progress or (lambda _m: None)
     tumour = tumour if tumour is not None else load_tumour_population()
-    model = CellResponseModel()
+    model = model if model is not None else CellResponseModel()
     fitted = calibration_trials()
     chosen = [load_design(x) for x in (designs or list(builtin_designs()))]
     rows: list[ValidationRow] = []
@@ -203,6 +195,7 @@ def validate(
             "label": calibration or "shipped (tumour/data/tumour.yaml)",
             "calibration_trials": sorted(fitted),
             "tumour_medians": {k: getattr(tumour, k).median for k in TUMOUR_MEDIANS},
+            "pathway_parameters": dict(model.sim.parameters),
         },
         ida=comparisons,
         provenance={"mtorsim_version": __version__, "model_hash": model_hash()},

@@ -44,6 +44,15 @@ ORR: Final = "ORR"
 DCR: Final = "DCR"
 CBR: Final = "CBR"
 RESPONSE_AT: Final = "RESPONSE_AT"
+#: unit of each endpoint key, in the order tables list them
+ENDPOINT_UNITS: Final = {
+    PFS_MEDIAN: "months",
+    ORR: "%",
+    CBR: "%",
+    DCR: "%",
+    RESPONSE_AT: "%",
+    HAZARD_RATIO: "ratio",
+}
 
 # ---------------------------------------------------------------------- patients table
 PATIENT: Final = "patient"

@@ -5,7 +5,7 @@ Level 3 and simulated with libRoadRunner behind :class:`PathwaySimulator`.
 """
 
 from mtorsim.pathway.build import export_sbml, model_hash, sbml_string
-from mtorsim.pathway.contexts import Context, list_contexts, load_context
+from mtorsim.pathway.contexts import Context, context_key, list_contexts, load_context
 from mtorsim.pathway.drugs import DrugDose, parse_dose, slot_concentrations
 from mtorsim.pathway.simulate import (
     READOUTS,
@@ -21,6 +21,7 @@ __all__ = [
     "PathwaySimulator",
     "SteadyStateResult",
     "TimeCourseResult",
+    "context_key",
     "export_sbml",
     "list_contexts",
     "load_context",

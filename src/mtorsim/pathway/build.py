@@ -44,9 +44,11 @@ def parameter_default(name: str) -> float:
     return values[name]
 
 
+@functools.cache
 def model_hash() -> str:
-    """First 16 hex digits of the SHA-256 of the model source (provenance)."""
-    return hashlib.sha256(model_source().encode()).hexdigest()[:16]
+    """First 16 hex digits of the SHA-256 of the compiled SBML (provenance): a change of a
+    value, a rate law or a species changes it; editing a comment of the source does not."""
+    return hashlib.sha256(sbml_string().encode()).hexdigest()[:16]
 
 
 @functools.cache

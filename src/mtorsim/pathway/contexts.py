@@ -41,6 +41,12 @@ class Context(BaseModel):
         return {k: v.value for k, v in self.parameters.items()}
 
 
+def context_key(ctx: Context) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """What identifies a context's simulation: its name and every parameter value (two
+    contexts of one name with other values, e.g. from two designs, are different)."""
+    return ctx.name, tuple(sorted(ctx.values().items()))
+
+
 def _builtin_dir() -> Path:
     return Path(str(resources.files("mtorsim.pathway") / "contexts"))
 

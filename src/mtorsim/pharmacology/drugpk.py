@@ -60,6 +60,10 @@ class DrugPK(BaseModel):
             V3=v(self.V3),
         )
 
+    def unbound_nM(self, conc_mg_L: Any) -> Any:
+        """Unbound nM from total mg/L in the record's matrix: x 1e6 / MW x fu."""
+        return conc_mg_L * 1e6 / self.molecular_weight.value * self.fu.value
+
     def sample(self, rng: np.random.Generator, n: int) -> list[PKParameters]:
         """``n`` patients' parameters: log-normal between-patient variability (``iiv_cv``)."""
         base = self.parameters()

@@ -32,9 +32,6 @@ from mtorsim.pharmacology.pk import LinearPK, PKParameters
 from mtorsim.pharmacology.regimen import DoseEvent, Patient, Regimen
 from mtorsim.pharmacology.systemic import aromatase_scale, prodrug
 
-#: unbound nM per mg/L of a drug of molecular weight MW (g/mol): 1e6 / MW
-_NM_PER_MG_L = 1e6
-
 
 @dataclass(frozen=True)
 class DosedDrug:
@@ -54,8 +51,7 @@ class DosedDrug:
 
     def unbound_nM(self, conc_mg_L: np.ndarray) -> np.ndarray:
         """Model-equivalent unbound nM of the active agent from total mg/L of the drug."""
-        mw, fu = self.record.molecular_weight.value, self.record.fu.value
-        return conc_mg_L * _NM_PER_MG_L / mw * fu * self.scale
+        return np.asarray(self.record.unbound_nM(conc_mg_L) * self.scale)
 
 
 def dosed_drug(name: str, regimen: Regimen, kb: KnowledgeBase | None = None) -> DosedDrug:
@@ -96,7 +92,10 @@ def concentration_on_grid(
             if p.ka is None:
                 raise MtorsimError("a non-IV dose needs an absorption rate")
             key, amount = ("depot", 0.0), ev.amount_mg * p.F
-        groups.setdefault(key, np.zeros(n))[k] += amount
+        train = groups.get(key)
+        if train is None:  # not setdefault: that would allocate an array per dose
+            train = groups[key] = np.zeros(n)
+        train[k] += amount
     for (into, dur), train in groups.items():
         kernel = LinearPK(p).impulse_response(np.arange(n) * step_h, into, dur)
         out += fftconvolve(train, kernel)[:n]
@@ -128,6 +127,9 @@ class Exposure:
     horizon_day: float
     regimens: Mapping[str, Regimen] = field(default_factory=dict)
     events: dict[str, list[DoseEvent]] = field(init=False)
+    _grids: dict[tuple[int, float], dict[str, np.ndarray]] = field(
+        init=False, default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         until = max(self.horizon_day, 0.0) + 1.0
@@ -137,13 +139,17 @@ class Exposure:
         }
 
     def on_grid(self, n: int, step_h: float) -> dict[str, np.ndarray]:
-        """Model-equivalent unbound nM at ``k * step_h`` (k < n), by dosed agent."""
-        return {
-            d.agent: d.unbound_nM(
-                concentration_on_grid(self.pk[d.agent], self.events[d.agent], n, step_h)
-            )
-            for d in self.drugs
-        }
+        """Model-equivalent unbound nM at ``k * step_h`` (k < n), by dosed agent (computed
+        once per grid: the effect model and the exposure summary share it)."""
+        key = (n, step_h)
+        if key not in self._grids:
+            self._grids[key] = {
+                d.agent: d.unbound_nM(
+                    concentration_on_grid(self.pk[d.agent], self.events[d.agent], n, step_h)
+                )
+                for d in self.drugs
+            }
+        return self._grids[key]
 
     def at(self, times_h: np.ndarray) -> dict[str, np.ndarray]:
         """Model-equivalent unbound nM at any times (h), by dosed agent (closed form)."""

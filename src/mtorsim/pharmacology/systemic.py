@@ -16,11 +16,14 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mtorsim.errors import DataFileError
 from mtorsim.knowledge.base import KnowledgeBase
 from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.names import HOURS_PER_DAY
 from mtorsim.knowledge.sourced import Sourced
-from mtorsim.knowledge.vocab import Node
+from mtorsim.knowledge.vocab import Node, Route
 from mtorsim.pharmacology.drugpk import DrugPK
+from mtorsim.pharmacology.pk import LinearPK
 from mtorsim.pharmacology.regimen import Patient, RegimenText
 
 SYSTEMIC_FORMAT = "1.0"
@@ -46,9 +49,12 @@ class SystemicFile(_Strict):
     prodrugs: dict[str, Prodrug] = Field(default_factory=dict)
 
 
+def systemic_path() -> str:
+    return str(resources.files("mtorsim.pharmacology") / "data" / "systemic.yaml")
+
+
 def load_systemic() -> SystemicFile:
-    path = resources.files("mtorsim.pharmacology") / "data" / "systemic.yaml"
-    return load_cached(str(path), SystemicFile, SYSTEMIC_FORMAT)
+    return load_cached(systemic_path(), SystemicFile, SYSTEMIC_FORMAT)
 
 
 def aromatase_scale(agent_id: str, record: DrugPK, kb: KnowledgeBase) -> tuple[float, str] | None:
@@ -63,19 +69,28 @@ def aromatase_scale(agent_id: str, record: DrugPK, kb: KnowledgeBase) -> tuple[f
     ai = load_systemic().aromatase_inhibition.get(agent_id)
     if ai is None:
         return None
+    where = f"{systemic_path()}: aromatase_inhibition.{agent_id}"
     f = ai.inhibition.value
+    if not 0 < f < 1:
+        raise DataFileError(where, [f"inhibition {f} must be between 0 and 1 (exclusive)"])
     ph = ai.regimen.phases[-1]
-    assert ph.period_days is not None
-    p = record.parameters()
+    if ph.period_days is None:
+        raise DataFileError(where, [f"regimen {ai.regimen} must repeat (a steady state)"])
     dose = ph.amount_mg(Patient()) * len(ph.days) * ph.times_per_day
-    css_free = p.F * dose / (p.CL * ph.period_days * 24.0) * 1e6 / record.molecular_weight.value
-    css_free *= record.fu.value
-    k_vivo = css_free * (1.0 - f) / f
-    k_agent = next(
-        t.potency_nM
-        for t in kb.agent(agent_id).targets
-        if t.node == Node.AROMATASE and t.potency_nM is not None
+    css = LinearPK(record.parameters()).steady_state_average(
+        dose, ph.period_days * HOURS_PER_DAY, ph.route is not Route.IV
     )
+    k_vivo = record.unbound_nM(css) * (1.0 - f) / f
+    k_agent = next(
+        (
+            t.potency_nM
+            for t in kb.agent(agent_id).targets
+            if t.node == Node.AROMATASE and t.potency_nM is not None
+        ),
+        None,
+    )
+    if k_agent is None:
+        raise DataFileError(where, [f"{agent_id} has no potency at AROMATASE in agents.yaml"])
     return k_agent / k_vivo, (
         f"calibrated: in-patient potency {k_vivo:.3g} nM unbound so that {ai.regimen} gives "
         f"{f:.1%} aromatization inhibition ({ai.inhibition.source})"

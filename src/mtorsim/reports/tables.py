@@ -190,31 +190,56 @@ def calibration_tables(result: CalibrationResult) -> tuple[Table, Table]:
     return params, fit
 
 
-def validation_table(report: ValidationReport) -> Table:
-    return (
-        ["trial", "endpoint", "arm", "simulated (95% int.)", "published", "inside"],
-        [
-            [
-                r.design,
-                r.endpoint,
-                r.arm,
-                f"{num(r.simulated)} ({num(r.sim_low)}-{num(r.sim_high)})",
-                num(r.published)
-                + (f" ({num(r.pub_low)}-{num(r.pub_high)})" if r.pub_low is not None else ""),
-                {True: "yes", False: "NO", None: "-"}[r.inside],
-            ]
-            for r in report.rows
-        ],
-    )
+#: readable names of endpoint keys
+ENDPOINT_NAMES = {
+    N.PFS_MEDIAN: "median PFS (mo)",
+    N.HAZARD_RATIO: "HR",
+    N.ORR: "ORR %",
+    N.CBR: "CBR %",
+    N.DCR: "DCR %",
+    N.RESPONSE_AT: "response at visit %",
+}
 
 
-def ida_table(report: ValidationReport) -> Table:
-    return (
-        ["trial", "monotherapies", "IDA", "mechanistic", "published", "closer"],
+def validation_tables(report: ValidationReport) -> list[tuple[str, Table]]:
+    """One table per predicted design: endpoint, arm, simulated median (95% interval of
+    replicate trials), published value (95% CI), whether it falls inside."""
+    out: list[tuple[str, Table]] = []
+    for design in dict.fromkeys(r.design for r in report.rows):
+        rows = [r for r in report.rows if r.design == design]
+        out.append(
+            (
+                design,
+                (
+                    ["endpoint", "arm", "simulated (95% int.)", "published (95% CI)", "inside"],
+                    [
+                        [
+                            ENDPOINT_NAMES.get(r.endpoint, r.endpoint),
+                            r.arm,
+                            f"{num(r.simulated)} ({num(r.sim_low)}-{num(r.sim_high)})",
+                            num(r.published)
+                            + (
+                                f" ({num(r.pub_low)}-{num(r.pub_high)})"
+                                if r.pub_low is not None
+                                else ""
+                            ),
+                            {True: "yes", False: "NO", None: "-"}[r.inside],
+                        ]
+                        for r in rows
+                    ],
+                ),
+            )
+        )
+    return out
+
+
+def ida_tables(report: ValidationReport) -> tuple[Table, Table]:
+    """(combination medians: IDA vs mechanistic vs published, monotherapy medians)."""
+    combos = (
+        ["trial", "IDA", "mechanistic", "published", "closer"],
         [
             [
                 i.design + (" (calibration)" if i.calibration_trial else ""),
-                ", ".join(f"{k} {num(v)}" for k, v in i.monotherapy_median_months.items()),
                 num(i.ida_median_months),
                 num(i.mechanistic_median_months),
                 num(i.published_median_months),
@@ -223,6 +248,15 @@ def ida_table(report: ValidationReport) -> Table:
             for i in report.ida
         ],
     )
+    monos = (
+        ["trial", "drug alone", "median PFS (mo)"],
+        [
+            [i.design, drug, num(v)]
+            for i in report.ida
+            for drug, v in i.monotherapy_median_months.items()
+        ],
+    )
+    return combos, monos
 
 
 def sensitivity_table(result: SensitivityResult) -> Table:
@@ -245,10 +279,10 @@ __all__ = [
     "arm_table",
     "calibration_tables",
     "comparison_text",
-    "ida_table",
+    "ida_tables",
     "num",
     "sensitivity_table",
     "subgroup_table",
     "summary_rows",
-    "validation_table",
+    "validation_tables",
 ]

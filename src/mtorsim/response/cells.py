@@ -36,7 +36,7 @@ from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.documents import load_cached
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.knowledge.vocab import SiteOfAction
-from mtorsim.pathway.contexts import Context, load_context
+from mtorsim.pathway.contexts import Context, context_key, load_context
 from mtorsim.pathway.drugs import UnsupportedMechanismError
 from mtorsim.pathway.simulate import PathwaySimulator
 
@@ -176,7 +176,7 @@ class CellResponseModel:
         ctx = load_context(context)
         signalling = signalling or {}
         key = (
-            ctx.name,
+            context_key(ctx),
             tuple(sorted(signalling.items())),
             tuple(sorted(self.sim.parameters.items())),
         )

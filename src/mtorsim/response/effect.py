@@ -32,7 +32,7 @@ import numpy as np
 
 from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.names import HOURS_PER_DAY, MINUTES_PER_DAY
-from mtorsim.pathway.contexts import Context
+from mtorsim.pathway.contexts import Context, context_key
 from mtorsim.pathway.drugs import DrugDose
 from mtorsim.pathway.simulate import PathwaySimulator
 from mtorsim.pharmacology.exposure import DosedDrug, Exposure
@@ -123,6 +123,14 @@ class EffectModel(ABC):
         self.arm_classes: tuple[LinkClass, ...] = tuple(
             c for c in LINK_CLASSES if c in self.classes.values()
         )
+
+    def settings(self) -> dict[str, object]:
+        """What besides the drugs determines this model's effect (for provenance)."""
+        return {
+            "strategy": self.name,
+            "links": {c: self.links.weight(c) for c in self.arm_classes},
+            "decompose": self.decompose,
+        }
 
     @abstractmethod
     def blocks(
@@ -262,7 +270,10 @@ class SurfaceEffect(EffectModel):
         super().__init__(drugs, cells, links, decompose)
         self.step_h, self.points = step_h, points
         self.ranges = [self._range(d) for d in self.signalling]
-        self.surfaces: dict[str, ResponseSurface] = {}
+        self.surfaces: dict[tuple[str, tuple[tuple[str, float], ...]], ResponseSurface] = {}
+
+    def settings(self) -> dict[str, object]:
+        return super().settings() | {"step_h": self.step_h, "points": self.points}
 
     def _range(self, d: DosedDrug) -> tuple[float, float]:
         days = 28.0
@@ -279,12 +290,13 @@ class SurfaceEffect(EffectModel):
         """The context's surface over the arm's signalling agents (None if there are none)."""
         if not self.signalling:
             return None
-        if context.name not in self.surfaces:
+        key = context_key(context)
+        if key not in self.surfaces:
             agents = tuple(d.agent for d in self.signalling)
-            self.surfaces[context.name] = ResponseSurface.build(
+            self.surfaces[key] = ResponseSurface.build(
                 self.cells, context, agents, self.ranges, self.points
             )
-        return self.surfaces[context.name]
+        return self.surfaces[key]
 
     def grid(self, horizon_day: float) -> tuple[int, np.ndarray]:
         """Number of grid points and their times (days) up to the horizon."""
@@ -316,9 +328,11 @@ class SurfaceEffect(EffectModel):
 class DynamicEffect(EffectModel):
     """The exact path: signalling ODEs driven by exact PK, one block per break interval.
 
-    Each set of signalling agents the class split needs gets its own simulator, separate
-    from the one ``cells`` uses for steady states (a steady state resets the engine, which
-    would cut a course short), so every course is integrated once, in order.
+    The whole arm's course runs on the simulator of ``cells``; the untreated steady state
+    the growth link needs is computed before the course starts, so no steady state resets
+    the engine mid-course.  Each other set of signalling agents a class split needs gets a
+    simulator of its own, so every course is integrated once, in order.  One patient's
+    blocks are consumed before the next patient's (the engine holds the course's state).
     """
 
     name = "exact (dynamic signalling ODEs)"
@@ -335,7 +349,12 @@ class DynamicEffect(EffectModel):
         self.step_h = step_h
         self._sims: dict[tuple[str, ...], PathwaySimulator] = {}
 
+    def settings(self) -> dict[str, object]:
+        return super().settings() | {"step_h": self.step_h}
+
     def _sim(self, agents: tuple[str, ...]) -> PathwaySimulator:
+        if agents == tuple(d.agent for d in self.signalling):
+            return self.cells.sim
         if agents not in self._sims:
             self._sims[agents] = PathwaySimulator(self.cells.kb, self.cells.sim.parameters)
         return self._sims[agents]
@@ -348,6 +367,7 @@ class DynamicEffect(EffectModel):
         breaks: Sequence[float] | np.ndarray = (),
     ) -> Iterator[EffectBlock]:
         horizon = max(horizon_day, 0.0)
+        self.cells.signals(context)  # memoised now, so never computed mid-course
         stops = [float(b) for b in breaks if b <= horizon]
         if not stops or stops[-1] < horizon:
             stops.append(horizon)

@@ -7,6 +7,7 @@ schedule, follow-up and endpoints.  ``mtorsim trial schema`` exports the JSON Sc
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -14,17 +15,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mtorsim.errors import MtorsimError
+from mtorsim.errors import DataFileError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
-from mtorsim.knowledge.names import DAYS_PER_MONTH
+from mtorsim.knowledge.documents import read_mapping, validation_problems
+from mtorsim.knowledge.names import DAYS_PER_MONTH, ENDPOINT_UNITS
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_values
 from mtorsim.pathway.contexts import load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.regimen import Regimen, RegimenText
+from mtorsim.tumour.model import LogNormal
 
 DESIGN_FORMAT = "1.0"
 
@@ -65,13 +67,6 @@ class Arm(_Strict):
     ratio: int = Field(default=1, ge=1, description="randomisation weight")
     placebo: bool = Field(default=False, description="the arm includes a placebo")
     doses: list[Dose] = Field(min_length=1)
-
-
-class LogNormalSpec(_Strict):
-    median: float = Field(gt=0)
-    cv: float = Field(ge=0)
-    minimum: float = Field(default=0.0, ge=0)
-    source: str = Field(min_length=3)
 
 
 class ContextWeight(_Strict):
@@ -129,7 +124,7 @@ class Population(_Strict):
     overrides: dict[str, Sourced] = Field(
         default_factory=dict, description="signalling-model parameters set for every patient"
     )
-    baseline_sld_mm: LogNormalSpec
+    baseline_sld_mm: LogNormal
     weight_kg: Sourced = Sourced(value=70.0, source="assumed: adult reference body weight")
     height_cm: Sourced = Sourced(value=165.0, source="assumed: reference adult woman")
 
@@ -148,17 +143,6 @@ class FollowUp(_Strict):
     cutoff_months: float = Field(gt=0, description="data cut-off, months after first patient")
     dropout_per_year: float = Field(default=0.0, ge=0)
     max_treatment_months: float | None = Field(default=None, gt=0)
-
-
-#: endpoint keys a published result can give, and their units
-PUBLISHED_UNITS = {
-    "pfs_median": "months",
-    "hazard_ratio": "ratio",
-    "ORR": "%",
-    "CBR": "%",
-    "DCR": "%",
-    "RESPONSE_AT": "%",
-}
 
 
 class PublishedResult(_Strict):
@@ -182,7 +166,7 @@ class PublishedResult(_Strict):
 
     @property
     def unit(self) -> str:
-        return PUBLISHED_UNITS[self.endpoint]
+        return ENDPOINT_UNITS[self.endpoint]
 
     @model_validator(mode="after")
     def _where(self) -> PublishedResult:
@@ -327,7 +311,12 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
     if sum(cw.weight.value for cw in d.population.contexts) <= 0:
         raise DesignError(f"{where}: population.contexts: weights sum to zero")
     params = parameter_values()
-    known = f"(the signalling model's parameters: {', '.join(sorted(params))})"
+
+    def known(name: str) -> str:
+        close = difflib.get_close_matches(name, list(params), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        return f"({hint}see mtorsim.pathway.build.parameter_values())"
+
     for i, g in enumerate(d.population.genotypes):
         if not 0 <= g.prevalence.value <= 1:
             raise DesignError(f"{where}: population.genotypes[{i}].prevalence must be in [0, 1]")
@@ -335,7 +324,9 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
             for k, mult in getattr(g, side).items():
                 field = f"population.genotypes[{i}].{side}.{k}"
                 if k not in params:
-                    raise DesignError(f"{where}: {field}: {k!r} is not a model parameter {known}")
+                    raise DesignError(
+                        f"{where}: {field}: {k!r} is not a model parameter {known(k)}"
+                    )
                 if not (math.isfinite(mult) and mult >= 0):
                     raise DesignError(
                         f"{where}: {field}: multiplier {mult!r} must be finite and >= 0"
@@ -343,7 +334,7 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
     for k in d.population.overrides:
         if k not in params:
             raise DesignError(
-                f"{where}: population.overrides.{k}: {k!r} is not a model parameter {known}"
+                f"{where}: population.overrides.{k}: {k!r} is not a model parameter {known(k)}"
             )
     for i, f in enumerate(d.stratification):
         if not 0 <= f.prevalence.value <= 1:
@@ -360,11 +351,7 @@ def parse_design(raw: object, where: str = "<design>", kb: KnowledgeBase | None 
     try:
         d = Design.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise DesignError(f"{where}: {problems}") from None
+        raise DesignError(f"{where}: {'; '.join(validation_problems(exc, raw))}") from None
     _check_semantics(d, where, kb if kb is not None else load_knowledge_base())
     return d
 
@@ -384,9 +371,9 @@ def load_design(name_or_path: str | Path, kb: KnowledgeBase | None = None) -> De
                 f"{', '.join(designs)} (mtorsim trial list)"
             )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DesignError(f"{path}: cannot read YAML: {exc}") from None
+        raw = read_mapping(path)
+    except DataFileError as exc:
+        raise DesignError(str(exc)) from None
     return parse_design(raw, str(path), kb)
 
 

@@ -15,7 +15,6 @@ per assessment interval (the exact path) does no work after progression.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,8 +151,8 @@ class Drive:
     t_days: np.ndarray
     dk_per_day: np.ndarray
     exposure: Exposure
+    #: mean unbound exposure over the first weeks (kept: outcomes are recomputed often)
     exposure_nM: dict[str, float]
-    complete: bool = True
 
 
 def patient_exposure(pt: VirtualPatient, effect: EffectModel) -> Exposure:
@@ -183,7 +182,6 @@ def drive(
     visits = visit_days(design, horizon, pt.visit_jitter_days)
     ts: list[np.ndarray] = []
     dks: list[np.ndarray] = []
-    complete = True
     blocks = effect.blocks(exposure, pt.context, horizon, visits)
     for block in blocks:
         skip = 1 if ts else 0  # a block starts where the previous one ended
@@ -192,32 +190,38 @@ def drive(
         end = float(block.t_days[-1])
         if stop_at_progression and end < horizon:
             t, dk = np.concatenate(ts), np.concatenate(dks)
-            if _progressed(design, pt, t, dk, visits[visits <= end + 1e-9], cr_threshold_mm):
-                complete = False
+            done = visits[visits <= end + 1e-9]
+            if (
+                assess_course(design, pt, t, dk, done, cr_threshold_mm)[2].progression_day
+                is not None
+            ):
                 break
     t, dk = np.concatenate(ts), np.concatenate(dks)
-    return Drive(t, dk, exposure, _exposure_summary(exposure, horizon), complete)
+    return Drive(t, dk, exposure, _exposure_summary(exposure, horizon))
 
 
-def _progressed(
+def assess_course(
     design: Design,
     pt: VirtualPatient,
-    t: np.ndarray,
-    dk: np.ndarray,
-    done: np.ndarray,
-    cr_mm: float,
-) -> bool:
+    t_days: np.ndarray,
+    dk_per_day: np.ndarray,
+    visits: np.ndarray,
+    cr_threshold_mm: float,
+) -> tuple[np.ndarray, float, RecistResult]:
+    """The tumour course under the drug effect, its new-lesion day and RECIST at the
+    given visits: (ln SLD/SLD0 on ``t_days``, new-lesion day, RECIST result)."""
     tp = pt.tumour
-    log_size = TUMOUR.integrate(t, dk, tp)
+    log_size = TUMOUR.integrate(t_days, dk_per_day, tp)
+    nl = TUMOUR.new_lesion_day(t_days, log_size, tp)
     rec = assess(
-        done,
-        tp.sld0_mm * np.exp(np.interp(done, t, log_size)),
+        visits,
+        tp.sld0_mm * np.exp(np.interp(visits, t_days, log_size)),
         tp.sld0_mm,
-        new_lesion_day=TUMOUR.new_lesion_day(t, log_size, tp),
-        cr_threshold_mm=cr_mm,
+        new_lesion_day=nl,
+        cr_threshold_mm=cr_threshold_mm,
         confirm=design.assessment.confirm_response,
     )
-    return rec.progression_day is not None
+    return log_size, nl, rec
 
 
 def outcome(
@@ -226,17 +230,8 @@ def outcome(
     """Tumour course, RECIST, PFS and dose intensity of a patient whose drive is known."""
     tp = pt.tumour
     t_days = drv.t_days
-    log_size = TUMOUR.integrate(t_days, drv.dk_per_day, tp)
     vd = visit_days(design, min(pt.horizon_day, float(t_days[-1])), pt.visit_jitter_days)
-    nl = TUMOUR.new_lesion_day(t_days, log_size, tp)
-    rec = assess(
-        vd,
-        tp.sld0_mm * np.exp(np.interp(vd, t_days, log_size)),
-        tp.sld0_mm,
-        new_lesion_day=nl,
-        cr_threshold_mm=cr_threshold_mm,
-        confirm=design.assessment.confirm_response,
-    )
+    log_size, nl, rec = assess_course(design, pt, t_days, drv.dk_per_day, vd, cr_threshold_mm)
     event = rec.progression_day is not None
     pfs = rec.progression_day if rec.progression_day is not None else rec.last_assessment_day
     response_at = None
@@ -270,24 +265,15 @@ def simulate_patient(
     return outcome(design, pt, drive(design, pt, effect, cr_threshold_mm), cr_threshold_mm)
 
 
-def simulate_patients(
-    design: Design,
-    patients: list[VirtualPatient],
-    effects: Mapping[str, EffectModel],
-    cr_threshold_mm: float,
-) -> list[PatientOutcome]:
-    return [simulate_patient(design, pt, effects[pt.arm], cr_threshold_mm) for pt in patients]
-
-
 __all__ = [
     "Drive",
     "PatientOutcome",
     "arm_drugs",
+    "assess_course",
     "drive",
     "effect_models",
     "outcome",
     "patient_exposure",
     "simulate_patient",
-    "simulate_patients",
     "visit_days",
 ]

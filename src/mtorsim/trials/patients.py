@@ -23,7 +23,7 @@ from mtorsim.pharmacology.pk import PKParameters
 from mtorsim.pharmacology.regimen import Modification, Patient, Regimen
 from mtorsim.trials.design import Design
 from mtorsim.trials.toxicity import load_toxicity
-from mtorsim.tumour.model import PopulationTumour, TumourParams
+from mtorsim.tumour.model import PATIENT_FIELD, PopulationTumour, TumourParams
 
 PATIENT_STREAM = 1
 BLOCK_STREAM = 2
@@ -90,21 +90,12 @@ def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Contex
     return ctx.model_copy(update={"name": name, "parameters": params})
 
 
-#: TumourParams field changed by each prognostic multiplier of a stratification factor
-_PROGNOSTIC_FIELD = {
-    "growth_rate_per_day": "growth_per_day",
-    "effect_scale": "effect_scale",
-    "resistance_rate_per_day": "resistance_per_day",
-    "new_lesion_hazard_per_day": "new_lesion_per_day",
-}
-
-
 def _prognostic(design: Design, strata: dict[str, bool], tp: TumourParams) -> TumourParams:
     """The tumour with the prognostic effects of the patient's strata (no random draws)."""
     for f in design.stratification:
         if f.prognostic is not None and strata[f.name]:
             upd = {
-                _PROGNOSTIC_FIELD[k]: getattr(tp, _PROGNOSTIC_FIELD[k]) * m
+                PATIENT_FIELD[k]: getattr(tp, PATIENT_FIELD[k]) * m
                 for k, m in f.prognostic.multipliers.items()
             }
             tp = replace(tp, **upd)
@@ -129,9 +120,7 @@ def sample_patient(
     for name in sorted({d.drug for a in design.arms for d in a.doses}):
         agent_id, rec = drug_pk(name)
         pk[agent_id] = rec.sample(rng, 1)[0]
-    b = pop.baseline_sld_mm
-    omega = math.sqrt(math.log1p(b.cv**2))
-    sld0 = max(b.minimum, b.median * math.exp(omega * rng.standard_normal()))
+    sld0 = pop.baseline_sld_mm.sample(rng)
     tp = TumourParams(
         sld0_mm=sld0,
         growth_per_day=tumour.growth_rate_per_day.sample(rng),

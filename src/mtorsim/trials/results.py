@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mtorsim.errors import DataFileError
 from mtorsim.fileio import write_atomic
 from mtorsim.knowledge import names as N
-from mtorsim.knowledge.documents import read_mapping
+from mtorsim.knowledge.documents import load_document, read_mapping, validation_problems
 from mtorsim.trials.design import Design
 
 RESULT_FORMAT = "1.0"
@@ -33,19 +33,37 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     def to_json(self) -> str:
+        """JSON (non-finite numbers written as null)."""
         return self.model_dump_json(indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> Any:
         return cls.model_validate_json(text)
 
+    def save(self, path: str | Path) -> Path:
+        """Write the record as JSON (atomically)."""
+        return write_atomic(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Read a record written by :meth:`save`; errors name the file and field."""
+        path = Path(path)
+        if path.is_dir():
+            raise DataFileError(str(path), ["is a folder; give the record's .json file"])
+        return load_document(path, cls)
+
 
 def finite_or_none(x: Any) -> Any:
-    """JSON has no infinity or NaN: non-finite numbers become ``None`` (null)."""
+    """JSON has no infinity or NaN: non-finite numbers become ``None`` (null), in nested
+    dicts and lists too."""
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, float) and not math.isfinite(x):
         return None
+    if isinstance(x, dict):
+        return {k: finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [finite_or_none(v) for v in x]
     return x
 
 
@@ -156,14 +174,23 @@ class ExactCheck(Record):
 
 
 class Provenance(Record):
-    """Everything that determines a trial run."""
+    """Everything that determines a trial run (its hash keys the checkpoints)."""
 
     mtorsim_version: str
     design: str
     design_hash: str
     model_hash: str
+    pathway_parameters: dict[str, float] = Field(
+        default_factory=dict, description="signalling-model values set over the model's own"
+    )
     tumour_parameters_hash: str
     tumour_medians: dict[str, float]
+    effects: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per arm: effect strategy, class links, settings"
+    )
+    exposure_scales: dict[str, str] = Field(
+        default_factory=dict, description="in-patient scale of each drug, with its source"
+    )
     seed: int
     n_patients: int
     n_design: int
@@ -197,7 +224,8 @@ class TrialSummary(Record):
 
     @property
     def comparison(self) -> Comparison | None:
-        """The primary comparison (the design's experimental vs control), if any."""
+        """The first comparison: the design's experimental vs control when it names them,
+        else the first of its ``comparisons``; None without any."""
         return self.comparisons[0] if self.comparisons else None
 
 
@@ -291,7 +319,7 @@ class TrialResult:
             "format_version": RESULT_FORMAT,
             "kind": "trial-result",
             "design": self.design.model_dump(mode="json"),
-            "summary": self.summary.model_dump(mode="json"),
+            "summary": finite_or_none(self.summary.model_dump(mode="json")),
             "curves": {str(k): c.model_dump(mode="json") for k, c in self.curves.items()},
         }
         if include_patients:
@@ -322,6 +350,8 @@ class TrialResult:
 
     @classmethod
     def from_json(cls, text: str) -> TrialResult:
+        """The record from :meth:`to_json` (a document written without the patients gives
+        an empty patients table; :meth:`load` reads them from ``patients.csv``)."""
         return cls.from_dict(json.loads(text))
 
     def save(self, folder: str | Path) -> dict[str, Path]:
@@ -343,8 +373,13 @@ class TrialResult:
             raise DataFileError(str(folder / "patients.csv"), [f"cannot read: {exc}"]) from exc
         try:
             return cls.from_dict(doc, frame)
-        except ValueError as exc:
-            raise DataFileError(str(folder / "summary.json"), [str(exc)]) from exc
+        except ValidationError as exc:
+            problems = validation_problems(exc, doc)
+            raise DataFileError(str(folder / "summary.json"), problems) from exc
+        except (ValueError, KeyError) as exc:
+            raise DataFileError(
+                str(folder / "summary.json"), [f"not a trial result: {exc}"]
+            ) from exc
 
 
 __all__ = [

@@ -20,9 +20,10 @@ from mtorsim.knowledge import names as N
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.response.effect import DynamicEffect, EffectModel, SurfaceEffect
+from mtorsim.response.links import ClassLinks
 from mtorsim.trials.analysis import analyse
 from mtorsim.trials.design import Design, load_design
-from mtorsim.trials.engine import PatientOutcome, effect_models, simulate_patient
+from mtorsim.trials.engine import PatientOutcome, arm_drugs, effect_models, simulate_patient
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.results import (
     Curve,
@@ -134,8 +135,15 @@ def run_trial(
         design=d.id,
         design_hash=d.digest(),
         model_hash=model_hash(),
+        pathway_parameters=dict(model.sim.parameters),
         tumour_parameters_hash=tumour_digest(tumour),
         tumour_medians={k: getattr(tumour, k).median for k in TUMOUR_MEDIANS},
+        effects={arm: e.settings() for arm, e in effects.items()},
+        exposure_scales={
+            x.agent: f"x{x.scale:.4g} -> {x.active_agent}: {x.scale_source}"
+            for e in effects.values()
+            for x in e.drugs
+        },
         seed=seed,
         n_patients=n,
         n_design=d.n_patients,
@@ -169,7 +177,8 @@ def run_trial(
     }
     summary = analyse(d, frame, provenance)
     if exact_subsample > 0:
-        summary.exact_check = exact_check(d, frame, exact_subsample, seed, tumour, model)
+        links = {arm: e.links for arm, e in effects.items()}
+        summary.exact_check = exact_check(d, frame, exact_subsample, seed, tumour, model, links)
     return TrialResult(d, summary, frame, curves)
 
 
@@ -180,11 +189,18 @@ def exact_check(
     seed: int,
     tumour: PopulationTumour,
     model: CellResponseModel,
+    links: Mapping[str, ClassLinks] | None = None,
 ) -> ExactCheck:
-    """Re-simulate the first ``k`` patients on the exact path; compare with the fast path."""
+    """Re-simulate the first ``k`` patients on the exact path (the same class links as the
+    fast path's, by arm); compare with the fast path."""
     k = min(k, len(frame))
     fast = frame.set_index(N.PATIENT).loc[range(k)]
-    exact = effect_models(design, model, DynamicEffect)
+    exact = {
+        a.id: DynamicEffect(
+            arm_drugs(design, a.id, model.kb), model, None if links is None else links[a.id]
+        )
+        for a in design.arms
+    }
     rows = []
     for i in range(k):
         pt = sample_patient(design, i, seed, tumour)

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mtorsim.knowledge import names as N
+
 
 def km_summary(months: np.ndarray, events: np.ndarray, label: str = "") -> dict[str, Any]:
     """Median with the 95% CI of lifelines' Kaplan-Meier fit (nan where not reached)."""
@@ -43,12 +45,12 @@ def cox_hazard_ratio(
     from lifelines import CoxPHFitter
     from lifelines.statistics import logrank_test
 
-    d = frame[frame["arm"].isin([experimental, control])]
+    d = frame[frame[N.ARM].isin([experimental, control])]
     data = pd.DataFrame(
         {
-            "T": d["pfs_months"].astype(float),
-            "E": d["event"].astype(bool),
-            "treat": (d["arm"] == experimental).astype(float),
+            "T": d[N.PFS_MONTHS].astype(float),
+            "E": d[N.EVENT].astype(bool),
+            "treat": (d[N.ARM] == experimental).astype(float),
         }
     )
     use = [s for s in (strata or []) if d[s].nunique() > 1]

@@ -14,7 +14,8 @@ from mtorsim.trials.stats import cox_hazard_ratio
 #: dose-intensity split of the experimental arm (mg/day): the review's BOLERO-2 analysis
 #: (knowledge base outcomes bolero-2.dose-intensity.pfs.hr.lt-7.5 / .ge-7.5)
 DOSE_SPLITS_MG_DAY = {"everolimus": 7.5}
-#: smallest subgroup (patients per arm, and events) given a hazard ratio
+#: smallest subgroup given a hazard ratio: patients per arm and events (assumed: below
+#: about 10 of each a Cox estimate is too unstable to show; a common rule of thumb)
 MIN_PER_ARM = 10
 MIN_EVENTS = 10
 

@@ -7,12 +7,13 @@ import functools
 import math
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from mtorsim.errors import DataFileError
 from mtorsim.knowledge.base import load_knowledge_base
+from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pharmacology.regimen import Modification
 
 
@@ -38,26 +39,47 @@ class Toxicity:
         )
 
 
+class AgentToxicity(BaseModel):
+    """One agent's dose-limiting events in ``data/toxicity.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    incidence_outcomes: list[str] = Field(min_length=1, description="knowledge-base outcome ids")
+    incidence_note: str = Field(min_length=3)
+    onset_mean_days: Sourced
+    interruption_days: Sourced
+    reduced_fraction: Sourced
+
+
+class ToxicityFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    format_version: str
+    agents: dict[str, AgentToxicity]
+
+
+def toxicity_path() -> str:
+    return str(resources.files("mtorsim.trials") / "data" / "toxicity.yaml")
+
+
 @functools.cache
 def load_toxicity() -> dict[str, Toxicity]:
-    path = Path(str(resources.files("mtorsim.trials") / "data" / "toxicity.yaml"))
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Each agent's dose-limiting toxicity, with its incidence from the knowledge base."""
+    path = toxicity_path()
+    doc = load_cached(path, ToxicityFile, "1.0")
     kb = load_knowledge_base()
     by_id = {o.id: o for o in kb.outcomes}
     out = {}
-    for agent, rec in raw["agents"].items():
-        missing = [i for i in rec["incidence_outcomes"] if i not in by_id]
+    for agent, rec in doc.agents.items():
+        missing = [i for i in rec.incidence_outcomes if i not in by_id]
         if missing:
-            raise DataFileError(str(path), [f"agents.{agent}: unknown outcomes {missing}"])
-        rates = [float(by_id[i].value or 0.0) / 100.0 for i in rec["incidence_outcomes"]]
+            raise DataFileError(path, [f"agents.{agent}: unknown outcomes {missing}"])
+        rates = [float(by_id[i].value or 0.0) / 100.0 for i in rec.incidence_outcomes]
         incidence = 1.0 - math.prod(1.0 - r for r in rates)
         out[agent] = Toxicity(
             agent,
             incidence,
-            f"1 - prod(1 - rate) over {', '.join(rec['incidence_outcomes'])}; "
-            + rec["incidence_note"],
-            float(rec["onset_mean_days"]["value"]),
-            float(rec["interruption_days"]["value"]),
-            float(rec["reduced_fraction"]["value"]),
+            f"1 - prod(1 - rate) over {', '.join(rec.incidence_outcomes)}; " + rec.incidence_note,
+            rec.onset_mean_days.value,
+            rec.interruption_days.value,
+            rec.reduced_fraction.value,
         )
     return out

@@ -1,6 +1,8 @@
 """Tumour layer: tumour size over time from drug effects, and RECIST 1.1 assessment."""
 
 from mtorsim.tumour.model import (
+    PATIENT_FIELD,
+    LogNormal,
     PopulationTumour,
     TumourModel,
     TumourParams,
@@ -9,6 +11,8 @@ from mtorsim.tumour.model import (
 from mtorsim.tumour.recist import RecistResult, assess
 
 __all__ = [
+    "PATIENT_FIELD",
+    "LogNormal",
     "PopulationTumour",
     "RecistResult",
     "TumourModel",

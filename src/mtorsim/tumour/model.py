@@ -23,23 +23,34 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from mtorsim.knowledge.documents import load_cached
+from mtorsim.knowledge.documents import load_cached, load_document
 from mtorsim.knowledge.sourced import Sourced
 
 TUMOUR_FORMAT = "1.0"
 
 
 class LogNormal(BaseModel):
-    """A log-normal population distribution given by its median and CV, with a source."""
+    """A log-normal population distribution given by its median and CV, with a source;
+    draws below ``minimum`` are raised to it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    median: float = Field(gt=0)
-    cv: float = Field(ge=0)
+    median: float = Field(gt=0, allow_inf_nan=False)
+    cv: float = Field(ge=0, allow_inf_nan=False)
+    minimum: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     source: str = Field(min_length=3)
 
     def sample(self, rng: np.random.Generator) -> float:
         omega = math.sqrt(math.log1p(self.cv**2))
-        return float(self.median * math.exp(omega * rng.standard_normal()))
+        return max(self.minimum, float(self.median * math.exp(omega * rng.standard_normal())))
+
+
+#: the patient's TumourParams field drawn from each population distribution
+PATIENT_FIELD = {
+    "growth_rate_per_day": "growth_per_day",
+    "effect_scale": "effect_scale",
+    "resistance_rate_per_day": "resistance_per_day",
+    "new_lesion_hazard_per_day": "new_lesion_per_day",
+}
 
 
 class PopulationTumour(BaseModel):
@@ -67,8 +78,11 @@ def default_tumour_path() -> Path:
 
 
 def load_tumour_population(path: str | Path | None = None) -> PopulationTumour:
-    """The tumour population distributions (default: the shipped ``data/tumour.yaml``)."""
-    return load_cached(str(path or default_tumour_path()), PopulationTumour, TUMOUR_FORMAT)
+    """The tumour population distributions (default: the shipped ``data/tumour.yaml``,
+    read once; a file of the user's is read each time)."""
+    if path is None:
+        return load_cached(default_tumour_path(), PopulationTumour, TUMOUR_FORMAT)
+    return load_document(path, PopulationTumour, TUMOUR_FORMAT)
 
 
 @dataclass(frozen=True)
