@@ -161,7 +161,7 @@ def trial_run(
         return
     print_pair(
         f"{d.name} (virtual, seed {seed}, N {len(result.patients)}); "
-        "[published] from the knowledge base or the design",
+        "[published]: knowledge base or design",
         arm_table(result),
     )
     for line in comparison_text(result):
