@@ -94,13 +94,13 @@ def main() -> None:
     from mtorsim.trials.engine import effect_models, simulate_patient
     from mtorsim.trials.patients import sample_patient
     from mtorsim.trials.run import run_trial
-    from mtorsim.tumour import load_tumour_population
+    from mtorsim.tumour import TumourModel, load_tumour_population
 
     design = load_design("bolero-2")
     tumour = load_tumour_population()
     model = CellResponseModel(kb=kb)
     sims = effect_models(design, model)
-    cr = tumour.cr_threshold_mm.value
+    cr = TumourModel(tumour)
     pts = [sample_patient(design, i, 1, tumour) for i in range(200)]
     for pt in pts[:20]:  # build the surfaces first: this figure is per patient, warm
         simulate_patient(design, pt, sims[pt.arm], cr)

@@ -14,8 +14,8 @@ from mtorsim.pharmacology import Exposure, dosed_drug, parse_regimen
 from mtorsim.pharmacology.regimen import Patient
 from mtorsim.response import CellResponseModel
 from mtorsim.response.effect import DynamicEffect, SurfaceEffect
-from mtorsim.response.links import link_class, load_links, shapley_shares
-from mtorsim.tumour import TumourModel, TumourParams
+from mtorsim.response.links import link_class, shapley_shares
+from mtorsim.tumour import TumourModel, TumourParams, load_tumour_population
 
 
 @pytest.fixture(scope="module")
@@ -49,28 +49,46 @@ def test_link_classes_of_the_review_agents() -> None:
     assert link_class(kb.agent("paclitaxel")) == "cytotoxic"
 
 
-def test_class_shares_add_up_and_weights_scale_them(cells: CellResponseModel) -> None:
-    """Everolimus + exemestane: with the decomposition on, the signalling and endocrine
-    shares add up to the undecomposed effect (efficiency), and weights (2, 0.5) give
-    2 x signalling share + 0.5 x endocrine share."""
+def test_class_shares_add_up_and_the_tumour_links_them_by_class(
+    cells: CellResponseModel,
+) -> None:
+    """Everolimus + exemestane: the signalling and endocrine shares add up to the
+    effect of both drugs together (Shapley efficiency; the effect of both is computed
+    independently on the one-class arm), and the tumour links each share with its own
+    class parameters: with weights (2, 0.5) and no resistance the rate is
+    g + lambda (2 phi_signalling + 0.5 phi_endocrine), by hand."""
     drugs = _arm(("everolimus", "10 mg daily"), ("exemestane", "25 mg daily"))
     ctx = load_context("MCF7_LTED")
     ex = Exposure(drugs, {d.agent: d.record.parameters() for d in drugs}, Patient(), 30.0)
-    plain = next(SurfaceEffect(drugs, cells).blocks(ex, ctx, 30.0))
-    split = next(SurfaceEffect(drugs, cells, decompose=True).blocks(ex, ctx, 30.0))
-    assert split.shares is not None and set(split.shares) == {"signalling", "endocrine"}
+    split = next(SurfaceEffect(drugs, cells).blocks(ex, ctx, 30.0))
+    assert set(split.shares) == {"signalling", "endocrine"}
     total = split.shares["signalling"] + split.shares["endocrine"]
-    np.testing.assert_allclose(total, plain.dk_per_day, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(split.dk_per_day, plain.dk_per_day, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(total, split.dk_per_day, rtol=1e-10, atol=1e-12)
+    # the shares alone: each class's own effect (the one-drug arms), averaged with the
+    # interaction, so signalling + endocrine alone differ from the pair by the interaction
+    eve = next(SurfaceEffect(drugs[:1], cells).blocks(ex, ctx, 30.0)).dk_per_day
+    exe = next(SurfaceEffect(drugs[1:], cells).blocks(ex, ctx, 30.0)).dk_per_day
+    inter = split.dk_per_day - eve - exe
+    np.testing.assert_allclose(split.shares["signalling"], eve + inter / 2, atol=1e-10)
     # everolimus dominates the growth-rate change in LTED cells; both shares slow growth
     assert split.shares["signalling"][-1] < split.shares["endocrine"][-1] < 0
-    links = load_links().with_weights(signalling=2.0, endocrine=0.5)
-    weighted = next(SurfaceEffect(drugs, cells, links).blocks(ex, ctx, 30.0))
+    pop = load_tumour_population().with_parameters(
+        {
+            "classes.signalling.weight": 2.0,
+            "classes.endocrine.weight": 0.5,
+            "classes.endocrine.resistance": 1.0,
+        }
+    )
+    p = TumourParams(50.0, 0.003, 0.02, 0.0, 0.0, 1.0, endocrine="sensitive")
+    rate = TumourModel(pop).rate(split.t_days, split.shares, p)
+    by_hand = 0.003 + 0.02 * (2.0 * split.shares["signalling"] + 0.5 * split.shares["endocrine"])
+    np.testing.assert_allclose(rate, by_hand, rtol=1e-12)
+    # a de novo resistant patient sees no endocrine share (sigma = 0)
+    q = TumourParams(50.0, 0.003, 0.02, 0.0, 0.0, 1.0, endocrine="de-novo")
     np.testing.assert_allclose(
-        weighted.dk_per_day,
-        2.0 * split.shares["signalling"] + 0.5 * split.shares["endocrine"],
-        rtol=1e-10,
-        atol=1e-12,
+        TumourModel(pop).rate(split.t_days, split.shares, q),
+        0.003 + 0.02 * 2.0 * split.shares["signalling"],
+        rtol=1e-12,
     )
 
 

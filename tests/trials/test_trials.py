@@ -26,7 +26,7 @@ from mtorsim.trials import (
 from mtorsim.trials.engine import arm_drugs, effect_models, simulate_patient
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
-from mtorsim.tumour import assess, load_tumour_population
+from mtorsim.tumour import TumourModel, assess, load_tumour_population
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +155,10 @@ def test_response_surface_against_direct_steady_states(model: CellResponseModel)
     rng = np.random.default_rng(0)
     for _ in range(5):
         c = [float(np.exp(rng.uniform(np.log(lo), np.log(hi / 20)))) for lo, hi in sim.ranges]
-        p, _s = surf(np.array([c]))
+        p, _s, er = surf(np.array([c]))
         direct = model.sim.steady_state(pt.context, dict(zip(surf.agents, c, strict=True)))
         assert p[0] == pytest.approx(direct["proliferation"], rel=0.05)
+        assert er[0] == pytest.approx(direct["ER_activity"], rel=0.05)
 
 
 # ---------------------------------------------------------------------- reproducibility
@@ -172,7 +173,7 @@ def test_same_seed_same_result_and_a_then_b_equals_b(model: CellResponseModel) -
     tum = load_tumour_population()  # what run_trial uses by default
     pt = sample_patient(d, 11, 5, tum)
     effect = effect_models(d, CellResponseModel())[pt.arm]
-    alone = simulate_patient(d, pt, effect, tum.cr_threshold_mm.value).row()
+    alone = simulate_patient(d, pt, effect, TumourModel(tum)).row()
     row = a.patients.set_index("patient").loc[11]
     assert alone["pfs_months"] == row["pfs_months"]
     assert alone["best_change_pct"] == pytest.approx(row["best_change_pct"], abs=0)
@@ -193,18 +194,15 @@ def test_checkpoints_are_not_shared_by_different_models(
     tmp_path: Path, model: CellResponseModel
 ) -> None:
     """Other class-link weights are another model: a run with them does not reuse the
-    first run's checkpoints (their key holds the effect settings)."""
-    from mtorsim.response.links import load_links
-
+    first run's checkpoints (their key holds the tumour population's hash), and its
+    patients differ."""
     d = load_design("bolero-2")
-    run_trial(d, n_patients=20, seed=3, checkpoint_dir=tmp_path, model=model)
-    links = load_links().with_weights(signalling=0.5)
-    effects = effect_models(d, model, links=links)
-    other = run_trial(
-        d, n_patients=20, seed=3, checkpoint_dir=tmp_path, model=model, effects=effects
-    )
+    first = run_trial(d, n_patients=20, seed=3, checkpoint_dir=tmp_path, model=model)
+    tumour = load_tumour_population().with_parameters({"classes.signalling.weight": 0.5})
+    other = run_trial(d, n_patients=20, seed=3, checkpoint_dir=tmp_path, model=model, tumour=tumour)
     assert len({p.parent for p in tmp_path.rglob("chunk-*.json")}) == 2
-    assert other.provenance.effects["eve-exe"]["links"] == {"signalling": 0.5, "endocrine": 1.0}
+    assert other.provenance.tumour_parameters_hash != first.provenance.tumour_parameters_hash
+    assert other.provenance.effects["eve-exe"]["classes"] == ["signalling", "endocrine"]
 
 
 def test_fast_path_matches_exact_coupled_path(model: CellResponseModel) -> None:

@@ -59,6 +59,8 @@ PATIENT: Final = "patient"
 ARM: Final = "arm"
 CONTEXT: Final = "context"
 CONTEXT_FULL: Final = "context_full"
+#: the patient's endocrine trait (sensitive, acquired, de-novo)
+ENDOCRINE_TRAIT: Final = "endocrine_trait"
 BASELINE_SLD: Final = "baseline_sld_mm"
 BEST_RESPONSE: Final = "best_response"
 BEST_CHANGE: Final = "best_change_pct"

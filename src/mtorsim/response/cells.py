@@ -3,14 +3,20 @@
 The link (every constant in ``data/cytotoxics.yaml`` with its source)::
 
     division = (ln 2 / Td + d0) * P / P0
-    death    = (d0 + sum_j kmax_j * H_j(C_j)) * (S0 / S)^theta
+    death    = (d0 + sum_j kmax_j * H_j(C_j) + k_E (ln 2 / Td + d0) D_E) * (S0 / S)^theta
     net      = division - death,        d0 = f_d * ln 2 / Td / (1 - f_d)
+    D_E      = max(0, 1 - E / E0)       (oestrogen-receptor deprivation)
 
-``P`` and ``S`` are the signalling model's proliferation and survival outputs
-at the drug concentrations (``P0``, ``S0`` untreated), ``Td`` the context's
+``P``, ``S`` and ``E`` are the signalling model's proliferation, survival and ER
+transcriptional-activity outputs at the drug concentrations (``P0``, ``S0``, ``E0``
+untreated), ``Td`` the context's
 untreated doubling time, ``H_j`` a Hill function of cytotoxic ``j``
 (``C^h / (C^h + EC50^h)``).  Untreated cells therefore grow at exactly
-``ln 2 / Td``.  Targeted agents act through ``P`` and ``S``; cytotoxics kill,
+``ln 2 / Td``.  Targeted agents act through ``P`` and ``S``; an ER-dependent cell
+that loses ER activity (oestrogen deprivation, ER antagonism, or mTOR inhibition of
+ligand-independent ER in LTED cells) also dies faster (``k_E``): endocrine therapy
+kills ER-dependent cells, it does not only stop them dividing, while a cell without
+ER (``E0 = 0``) is unaffected; cytotoxics kill,
 and kill more when the survival signal is lower (``theta``): the review's
 rationale that PI3K/Akt/mTOR activity underlies chemoresistance (ref 49).
 Not modelled: cell-cycle-phase dependence of cytotoxic kill (which would make
@@ -23,7 +29,7 @@ Signalling is at steady state for constant drug levels: it settles in hours
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -66,6 +72,29 @@ class LinkParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     basal_death_fraction: Sourced
     survival_exponent: Sourced
+    er_deprivation_death: Sourced
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The signalling model's cell-fate outputs (fractions 0-1; arrays on a time grid
+    or floats at one state)."""
+
+    proliferation: Any
+    survival: Any
+    er_activity: Any
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.proliferation, self.survival, self.er_activity))
+
+
+def er_deprivation(er: Any, er0: float) -> Any:
+    """D_E = max(0, 1 - E / E0): the loss of ER activity from the untreated level (0 in a
+    cell without ER activity)."""
+    if er0 <= 1e-12:
+        return np.zeros_like(np.asarray(er, float)) if np.ndim(er) else 0.0
+    out = np.maximum(0.0, 1.0 - np.asarray(er, float) / er0)
+    return out if np.ndim(er) else float(out)
 
 
 class CytotoxicFile(BaseModel):
@@ -134,7 +163,7 @@ class CellResponseModel:
         self.kb = kb if kb is not None else load_knowledge_base()
         self.sim = sim if sim is not None else PathwaySimulator(self.kb)
         self.data = load_cytotoxics()
-        self._signal_cache: dict[tuple[Any, ...], tuple[float, float]] = {}
+        self._signal_cache: dict[tuple[Any, ...], Signals] = {}
 
     # ------------------------------------------------------------------ helpers
     def split(self, drugs: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
@@ -170,9 +199,9 @@ class CellResponseModel:
 
     def signals(
         self, context: str | Context, signalling: Mapping[str, float] | None = None
-    ) -> tuple[float, float]:
-        """Steady-state (proliferation, survival) outputs of the signalling model at constant
-        signalling-agent concentrations (nM; none: untreated), memoised."""
+    ) -> Signals:
+        """Steady-state (proliferation, survival, ER activity) outputs of the signalling
+        model at constant signalling-agent concentrations (nM; none: untreated), memoised."""
         ctx = load_context(context)
         signalling = signalling or {}
         key = (
@@ -182,7 +211,7 @@ class CellResponseModel:
         )
         if key not in self._signal_cache:
             r = self.sim.steady_state(ctx, signalling)
-            self._signal_cache[key] = (r["proliferation"], r["survival"])
+            self._signal_cache[key] = Signals(r["proliferation"], r["survival"], r["ER_activity"])
         return self._signal_cache[key]
 
     @staticmethod
@@ -194,11 +223,12 @@ class CellResponseModel:
         """Division, death and net growth rates (1/h) at constant drug levels (nM)."""
         ctx = load_context(context)
         signalling, cytotoxic = self.split(drugs)
-        p0, s0 = self.signals(ctx, {})
-        p, s = self.signals(ctx, signalling) if signalling else (p0, s0)
+        base = self.signals(ctx, {})
+        sig = self.signals(ctx, signalling) if signalling else base
         td = self.doubling_time_h(ctx)
         f_d = self.data.link.basal_death_fraction.value
         theta = self.data.link.survival_exponent.value
+        k_e = self.data.link.er_deprivation_death.value
         g0 = math.log(2.0) / td
         d0 = f_d * g0 / (1.0 - f_d)
         kill = 0.0
@@ -206,9 +236,12 @@ class CellResponseModel:
             params = self.data.agents[a]
             assert params.kmax_per_h is not None  # checked in split()
             kill += params.kmax_per_h.value * params.hill_fraction(c)
-        division = (g0 + d0) * p / p0
-        death = (d0 + kill) * (s0 / max(s, 1e-12)) ** theta
-        return GrowthRates(ctx.name, dict(drugs), division, death, p, s, g0)
+        kill += k_e * (g0 + d0) * er_deprivation(sig.er_activity, base.er_activity)
+        division = (g0 + d0) * sig.proliferation / base.proliferation
+        death = (d0 + kill) * (base.survival / max(sig.survival, 1e-12)) ** theta
+        return GrowthRates(
+            ctx.name, dict(drugs), division, death, sig.proliferation, sig.survival, g0
+        )
 
     def net_rate(
         self,
@@ -216,17 +249,22 @@ class CellResponseModel:
         proliferation: np.ndarray,
         survival: np.ndarray,
         cytotoxic_nM: Mapping[str, np.ndarray],
+        er_activity: np.ndarray | None = None,
     ) -> np.ndarray:
         """Net growth rate (1/h), vectorised, from given signalling outputs and cytotoxic
         concentrations: the formula of :meth:`rates` for arrays (the trial layer feeds it
-        signalling outputs from precomputed surfaces or a dynamic simulation)."""
+        signalling outputs from precomputed surfaces or a dynamic simulation); without
+        ``er_activity`` the ER activity is the untreated one."""
         ctx = load_context(context)
-        p0, s0 = self.signals(ctx, {})
+        p0, s0, e0 = self.signals(ctx, {})
         g0 = math.log(2.0) / self.doubling_time_h(ctx)
         f_d = self.data.link.basal_death_fraction.value
         theta = self.data.link.survival_exponent.value
+        k_e = self.data.link.er_deprivation_death.value
         d0 = f_d * g0 / (1.0 - f_d)
         kill = np.zeros_like(np.asarray(proliferation, float))
+        if er_activity is not None:
+            kill = kill + k_e * (g0 + d0) * er_deprivation(er_activity, e0)
         for a, c in cytotoxic_nM.items():
             params = self.data.agents[self.kb.agent(a).id]
             if params.ec50_nM is None or params.kmax_per_h is None:
@@ -243,4 +281,4 @@ class CellResponseModel:
         return math.log(2.0) / self.doubling_time_h(load_context(context))
 
 
-__all__ = ["CellResponseModel", "GrowthRates", "load_cytotoxics"]
+__all__ = ["CellResponseModel", "GrowthRates", "Signals", "er_deprivation", "load_cytotoxics"]

@@ -3,7 +3,8 @@
 An :class:`EffectModel` turns an :class:`~mtorsim.pharmacology.exposure.Exposure` in a
 signalling context into :class:`EffectBlock` records: the drug-induced change of the
 cells' net growth rate over time (1/day, :meth:`CellResponseModel.net_rate` minus the
-untreated rate), passed through the drug-class links (:mod:`mtorsim.response.links`).
+untreated rate), split into one share per drug class present (:mod:`mtorsim.response.links`),
+which the tumour layer links class by class.
 Two strategies give the same quantity:
 
 * :class:`SurfaceEffect` (the fast path): steady-state signalling outputs precomputed per
@@ -38,16 +39,7 @@ from mtorsim.pathway.simulate import PathwaySimulator
 from mtorsim.pharmacology.exposure import DosedDrug, Exposure
 from mtorsim.pharmacology.regimen import Patient
 from mtorsim.response.cells import CellResponseModel
-from mtorsim.response.links import (
-    LINK_CLASSES,
-    ClassLinks,
-    LinkClass,
-    equal_weights,
-    link_class,
-    linked,
-    load_links,
-    shapley_shares,
-)
+from mtorsim.response.links import LINK_CLASSES, LinkClass, link_class, shapley_shares
 
 #: fast-path time step (h); daily, twice-daily and weekly doses fall on it
 SURFACE_STEP_H = 2.0
@@ -56,17 +48,19 @@ SURFACE_POINTS = 10
 #: exact-path segment length (h) over which drug levels are held
 DYNAMIC_STEP_H = 1.0
 
-Signals = tuple[np.ndarray, np.ndarray]
+#: (proliferation, survival, ER activity) on a time grid
+Signals = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
 class EffectBlock:
-    """The linked change of the net growth rate (1/day) at ``t_days``, and the class
-    shares it was built from when they were computed (see :mod:`~mtorsim.response.links`)."""
+    """The change of the cells' net growth rate (1/day) at ``t_days`` and its split into
+    one share per drug class of the arm (they add up to it; see
+    :mod:`~mtorsim.response.links`)."""
 
     t_days: np.ndarray
     dk_per_day: np.ndarray
-    shares: dict[LinkClass, np.ndarray] | None = field(default=None, repr=False)
+    shares: dict[LinkClass, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 class EffectModel(ABC):
@@ -78,11 +72,6 @@ class EffectModel(ABC):
         The arm's dosed drugs (:func:`mtorsim.pharmacology.dosed_drug`).
     cells
         The cell-response model (signalling simulator and growth link).
-    links
-        The drug-class links (default: the shipped ``data/links.yaml``).
-    decompose
-        Always compute the class shares (otherwise only when the link weights of the
-        arm's classes differ, since equal weights make the split unnecessary).
     """
 
     #: short name used in provenance
@@ -92,13 +81,9 @@ class EffectModel(ABC):
         self,
         drugs: Sequence[DosedDrug],
         cells: CellResponseModel | None = None,
-        links: ClassLinks | None = None,
-        decompose: bool = False,
     ) -> None:
         self.drugs = tuple(drugs)
         self.cells = cells if cells is not None else CellResponseModel()
-        self.links = links if links is not None else load_links()
-        self.decompose = decompose
         kb = self.cells.kb
         self.classes: dict[str, LinkClass] = {}
         sig: list[DosedDrug] = []
@@ -126,11 +111,7 @@ class EffectModel(ABC):
 
     def settings(self) -> dict[str, object]:
         """What besides the drugs determines this model's effect (for provenance)."""
-        return {
-            "strategy": self.name,
-            "links": {c: self.links.weight(c) for c in self.arm_classes},
-            "decompose": self.decompose,
-        }
+        return {"strategy": self.name, "classes": list(self.arm_classes)}
 
     @abstractmethod
     def blocks(
@@ -162,37 +143,38 @@ class EffectModel(ABC):
                 if agents:
                     memo[agents] = signals_of(agents)
                 else:
-                    p0, s0 = cells.signals(context)
-                    memo[agents] = (np.full(len(t_days), p0), np.full(len(t_days), s0))
+                    memo[agents] = tuple(  # type: ignore[assignment]
+                        np.full(len(t_days), v) for v in cells.signals(context)
+                    )
             return memo[agents]
 
         def change(with_classes: frozenset[LinkClass]) -> np.ndarray:
             agents = tuple(
                 d.agent for d in self.signalling if self.classes[d.agent] in with_classes
             )
-            prol, surv = signals(agents)
+            prol, surv, er = signals(agents)
             cyto: dict[str, np.ndarray] = {}
             for d in self.cytotoxic:
                 if "cytotoxic" in with_classes:
                     cyto[d.active_agent] = cyto.get(d.active_agent, 0.0) + cyto_nM[d.agent]
-            net = cells.net_rate(context, prol, surv, cyto)
+            net = cells.net_rate(context, prol, surv, cyto, er)
             return np.asarray((net - g0) * HOURS_PER_DAY)
 
         if not self.arm_classes:
             return EffectBlock(t_days, np.zeros(len(t_days)))
-        weight = equal_weights(self.links, self.arm_classes)
-        if weight is not None and not self.decompose:
+        if len(self.arm_classes) == 1:
             total = change(frozenset(self.arm_classes))
-            return EffectBlock(t_days, total if weight == 1.0 else weight * total)
+            return EffectBlock(t_days, total, {self.arm_classes[0]: total})
         shares = shapley_shares(self.arm_classes, change)
         shares = {c: np.broadcast_to(v, t_days.shape).copy() for c, v in shares.items()}
-        return EffectBlock(t_days, linked(shares, self.links), shares)
+        return EffectBlock(t_days, np.asarray(sum(shares.values())), shares)
 
 
 # ---------------------------------------------------------------------- surfaces
 @dataclass
 class ResponseSurface:
-    """Steady-state signalling outputs on a grid of concentrations of some agents.
+    """Steady-state signalling outputs (proliferation, survival, ER activity) on a grid
+    of concentrations of some agents.
 
     ``nodes_nM[j]`` are agent ``j``'s grid concentrations (0, then log-spaced from the low
     to the high end of its range); interpolation is multilinear in ``log(C + eps_j)``
@@ -204,6 +186,7 @@ class ResponseSurface:
     nodes_nM: list[np.ndarray]
     proliferation: np.ndarray
     survival: np.ndarray
+    er_activity: np.ndarray
     eps: list[float] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -211,7 +194,7 @@ class ResponseSurface:
 
         self.eps = [float(nodes[1]) / 10.0 for nodes in self.nodes_nM]
         axes = [np.log(nodes + e) for nodes, e in zip(self.nodes_nM, self.eps, strict=True)]
-        values = np.stack([self.proliferation, self.survival], axis=-1)
+        values = np.stack([self.proliferation, self.survival, self.er_activity], axis=-1)
         self._interp = RegularGridInterpolator(axes, values, method="linear")
 
     @staticmethod
@@ -224,18 +207,19 @@ class ResponseSurface:
     ) -> ResponseSurface:
         nodes = [np.concatenate([[0.0], np.geomspace(lo, hi, points - 1)]) for lo, hi in ranges]
         shape = tuple(len(x) for x in nodes)
-        prol, surv = np.empty(shape), np.empty(shape)
+        prol, surv, er = np.empty(shape), np.empty(shape), np.empty(shape)
         for idx in itertools.product(*(range(s) for s in shape)):
             doses = [
                 DrugDose(a, float(nodes[j][i]))
                 for j, (a, i) in enumerate(zip(agents, idx, strict=True))
             ]
             r = cells.sim.steady_state(context, doses)
-            prol[idx], surv[idx] = r["proliferation"], r["survival"]
-        return ResponseSurface(agents, nodes, prol, surv)
+            prol[idx], surv[idx], er[idx] = r["proliferation"], r["survival"], r["ER_activity"]
+        return ResponseSurface(agents, nodes, prol, surv, er)
 
     def __call__(self, conc: np.ndarray) -> Signals:
-        """(proliferation, survival) at ``conc`` of shape (n_points, n_agents), nM."""
+        """(proliferation, survival, ER activity) at ``conc`` of shape (n_points,
+        n_agents), nM."""
         c = np.atleast_2d(np.asarray(conc, float))
         u = np.column_stack(
             [
@@ -244,7 +228,7 @@ class ResponseSurface:
             ]
         )
         out = self._interp(u)
-        return out[:, 0], out[:, 1]
+        return out[:, 0], out[:, 1], out[:, 2]
 
 
 class SurfaceEffect(EffectModel):
@@ -262,12 +246,10 @@ class SurfaceEffect(EffectModel):
         self,
         drugs: Sequence[DosedDrug],
         cells: CellResponseModel | None = None,
-        links: ClassLinks | None = None,
-        decompose: bool = False,
         step_h: float = SURFACE_STEP_H,
         points: int = SURFACE_POINTS,
     ) -> None:
-        super().__init__(drugs, cells, links, decompose)
+        super().__init__(drugs, cells)
         self.step_h, self.points = step_h, points
         self.ranges = [self._range(d) for d in self.signalling]
         self.surfaces: dict[tuple[str, tuple[tuple[str, float], ...]], ResponseSurface] = {}
@@ -341,11 +323,9 @@ class DynamicEffect(EffectModel):
         self,
         drugs: Sequence[DosedDrug],
         cells: CellResponseModel | None = None,
-        links: ClassLinks | None = None,
-        decompose: bool = False,
         step_h: float = DYNAMIC_STEP_H,
     ) -> None:
-        super().__init__(drugs, cells, links, decompose)
+        super().__init__(drugs, cells)
         self.step_h = step_h
         self._sims: dict[tuple[str, ...], PathwaySimulator] = {}
 
@@ -388,10 +368,15 @@ class DynamicEffect(EffectModel):
                 held = np.column_stack([conc_mid[a] for a in agents])
                 held = np.vstack([held, held[-1:]])  # the last row only closes the grid
                 out = self._sim(agents).driven_course(
-                    context, list(agents), edges * MINUTES_PER_DAY, held, resume=agents in started
+                    context,
+                    list(agents),
+                    edges * MINUTES_PER_DAY,
+                    held,
+                    readouts=("proliferation", "survival", "ER_activity"),
+                    resume=agents in started,
                 )
                 started.add(agents)
-                return out["proliferation"], out["survival"]
+                return out["proliferation"], out["survival"], out["ER_activity"]
 
             yield self._block(
                 context, edges, signals_of, {d.agent: conc_end[d.agent] for d in self.cytotoxic}

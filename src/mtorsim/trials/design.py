@@ -26,7 +26,7 @@ from mtorsim.pathway.build import parameter_values
 from mtorsim.pathway.contexts import load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.regimen import Regimen, RegimenText
-from mtorsim.tumour.model import LogNormal
+from mtorsim.tumour.model import EndocrineTrait, LogNormal, Setting
 
 DESIGN_FORMAT = "1.0"
 
@@ -113,6 +113,12 @@ class Factor(_Strict):
     prevalence: Sourced
     prognostic: Prognostic | None = Field(
         default=None, description="the factor's prognostic effect (none: stratum label only)"
+    )
+    endocrine_traits: list[EndocrineTrait] | None = Field(
+        default=None,
+        description="the endocrine traits of patients in this stratum: the stratum is the "
+        "patient's trait (e.g. 'sensitive to prior endocrine therapy' = [acquired]), and the "
+        "others have the setting's other traits",
     )
 
 
@@ -209,6 +215,10 @@ class Design(_Strict):
     comparisons: list[ComparisonSpec] = Field(
         default_factory=list,
         description="further comparisons (three-arm trials), after the primary one",
+    )
+    setting: Setting = Field(
+        description="the clinical setting (tumour/data/tumour.yaml settings): growth and "
+        "endocrine traits depend on it"
     )
     stratification: list[Factor] = Field(default_factory=list)
     population: Population

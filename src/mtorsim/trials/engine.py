@@ -26,10 +26,9 @@ from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.pharmacology.exposure import DosedDrug, Exposure, dosed_drug
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.response.effect import EffectModel, SurfaceEffect
-from mtorsim.response.links import ClassLinks
 from mtorsim.trials.design import Design
 from mtorsim.trials.patients import VirtualPatient
-from mtorsim.tumour.model import TumourModel
+from mtorsim.tumour.model import Effect, TumourModel
 from mtorsim.tumour.recist import RecistResult, assess
 
 #: time step (h) of the grid on which each patient's exposure is summarised
@@ -38,8 +37,6 @@ EXPOSURE_STEP_H = 2.0
 EXPOSURE_SUMMARY_DAYS = 28.0
 #: spacing (days) of the tumour-size samples kept per patient
 CURVE_SPACING_DAYS = 7.0
-
-TUMOUR = TumourModel()
 
 
 def arm_drugs(design: Design, arm_id: str, kb: KnowledgeBase | None = None) -> list[DosedDrug]:
@@ -52,11 +49,10 @@ def effect_models(
     design: Design,
     cells: CellResponseModel | None = None,
     strategy: type[EffectModel] = SurfaceEffect,
-    links: ClassLinks | None = None,
 ) -> dict[str, EffectModel]:
     """One effect model per arm (surfaces, if any, are built lazily per context)."""
     cells = cells if cells is not None else CellResponseModel()
-    return {a.id: strategy(arm_drugs(design, a.id, cells.kb), cells, links) for a in design.arms}
+    return {a.id: strategy(arm_drugs(design, a.id, cells.kb), cells) for a in design.arms}
 
 
 # ---------------------------------------------------------------------- outcomes
@@ -92,6 +88,7 @@ class PatientOutcome:
             N.CONTEXT: pt.base_context,
             N.CONTEXT_FULL: pt.context.name,
         }
+        r[N.ENDOCRINE_TRAIT] = pt.tumour.endocrine
         r.update({f"{N.GENOTYPE}{k}": v for k, v in pt.genotype.items()})
         r.update({f"{N.STRATUM}{k}": v for k, v in pt.strata.items()})
         r.update({f"{N.EXPOSURE}{k}": v for k, v in self.exposure_nM.items()})
@@ -144,12 +141,11 @@ def visit_days(design: Design, horizon_day: float, jitter: np.ndarray | None = N
 
 @dataclass
 class Drive:
-    """A patient's drug effect over time: everything that does not depend on the tumour
-    parameters (so a calibration can reuse it).  ``complete`` is False when the course
-    stopped at progression."""
+    """A patient's drug effect over time, one share per drug class (1/day): everything
+    that does not depend on the tumour parameters (so a calibration can reuse it)."""
 
     t_days: np.ndarray
-    dk_per_day: np.ndarray
+    shares: dict[str, np.ndarray]
     exposure: Exposure
     #: mean unbound exposure over the first weeks (kept: outcomes are recomputed often)
     exposure_nM: dict[str, float]
@@ -172,7 +168,7 @@ def drive(
     design: Design,
     pt: VirtualPatient,
     effect: EffectModel,
-    cr_threshold_mm: float,
+    tumour: TumourModel,
     stop_at_progression: bool = True,
 ) -> Drive:
     """Run the effect model over the patient's course, block by block; with
@@ -181,57 +177,57 @@ def drive(
     exposure = patient_exposure(pt, effect)
     visits = visit_days(design, horizon, pt.visit_jitter_days)
     ts: list[np.ndarray] = []
-    dks: list[np.ndarray] = []
+    parts: dict[str, list[np.ndarray]] = {}
+
+    def joined() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return np.concatenate(ts), {c: np.concatenate(v) for c, v in parts.items()}
+
     blocks = effect.blocks(exposure, pt.context, horizon, visits)
     for block in blocks:
         skip = 1 if ts else 0  # a block starts where the previous one ended
         ts.append(block.t_days[skip:])
-        dks.append(block.dk_per_day[skip:])
+        for c, v in block.shares.items():
+            parts.setdefault(c, []).append(v[skip:])
         end = float(block.t_days[-1])
         if stop_at_progression and end < horizon:
-            t, dk = np.concatenate(ts), np.concatenate(dks)
+            t, shares = joined()
             done = visits[visits <= end + 1e-9]
-            if (
-                assess_course(design, pt, t, dk, done, cr_threshold_mm)[2].progression_day
-                is not None
-            ):
+            if assess_course(design, pt, t, shares, done, tumour)[2].progression_day is not None:
                 break
-    t, dk = np.concatenate(ts), np.concatenate(dks)
-    return Drive(t, dk, exposure, _exposure_summary(exposure, horizon))
+    t, shares = joined()
+    return Drive(t, shares, exposure, _exposure_summary(exposure, horizon))
 
 
 def assess_course(
     design: Design,
     pt: VirtualPatient,
     t_days: np.ndarray,
-    dk_per_day: np.ndarray,
+    effect: Effect,
     visits: np.ndarray,
-    cr_threshold_mm: float,
+    tumour: TumourModel,
 ) -> tuple[np.ndarray, float, RecistResult]:
-    """The tumour course under the drug effect, its new-lesion day and RECIST at the
-    given visits: (ln SLD/SLD0 on ``t_days``, new-lesion day, RECIST result)."""
+    """The tumour course under the drug effect (class shares), its new-lesion day and
+    RECIST at the given visits: (ln SLD/SLD0 on ``t_days``, new-lesion day, RECIST)."""
     tp = pt.tumour
-    log_size = TUMOUR.integrate(t_days, dk_per_day, tp)
-    nl = TUMOUR.new_lesion_day(t_days, log_size, tp)
+    log_size = tumour.integrate(t_days, effect, tp)
+    nl = tumour.new_lesion_day(t_days, log_size, tp)
     rec = assess(
         visits,
         tp.sld0_mm * np.exp(np.interp(visits, t_days, log_size)),
         tp.sld0_mm,
         new_lesion_day=nl,
-        cr_threshold_mm=cr_threshold_mm,
+        cr_threshold_mm=tumour.cr_threshold_mm,
         confirm=design.assessment.confirm_response,
     )
     return log_size, nl, rec
 
 
-def outcome(
-    design: Design, pt: VirtualPatient, drv: Drive, cr_threshold_mm: float
-) -> PatientOutcome:
+def outcome(design: Design, pt: VirtualPatient, drv: Drive, tumour: TumourModel) -> PatientOutcome:
     """Tumour course, RECIST, PFS and dose intensity of a patient whose drive is known."""
     tp = pt.tumour
     t_days = drv.t_days
     vd = visit_days(design, min(pt.horizon_day, float(t_days[-1])), pt.visit_jitter_days)
-    log_size, nl, rec = assess_course(design, pt, t_days, drv.dk_per_day, vd, cr_threshold_mm)
+    log_size, nl, rec = assess_course(design, pt, t_days, drv.shares, vd, tumour)
     event = rec.progression_day is not None
     pfs = rec.progression_day if rec.progression_day is not None else rec.last_assessment_day
     response_at = None
@@ -259,10 +255,10 @@ def outcome(
 
 
 def simulate_patient(
-    design: Design, pt: VirtualPatient, effect: EffectModel, cr_threshold_mm: float
+    design: Design, pt: VirtualPatient, effect: EffectModel, tumour: TumourModel
 ) -> PatientOutcome:
     """One patient through every stage (stopping the effect model at progression)."""
-    return outcome(design, pt, drive(design, pt, effect, cr_threshold_mm), cr_threshold_mm)
+    return outcome(design, pt, drive(design, pt, effect, tumour), tumour)
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.names import DAYS_PER_MONTH, DAYS_PER_YEAR
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_default
@@ -23,7 +24,13 @@ from mtorsim.pharmacology.pk import PKParameters
 from mtorsim.pharmacology.regimen import Modification, Patient, Regimen
 from mtorsim.trials.design import Design
 from mtorsim.trials.toxicity import load_toxicity
-from mtorsim.tumour.model import PATIENT_FIELD, PopulationTumour, TumourParams
+from mtorsim.tumour.model import (
+    ENDOCRINE_TRAITS,
+    PATIENT_FIELD,
+    EndocrineTrait,
+    PopulationTumour,
+    TumourParams,
+)
 
 PATIENT_STREAM = 1
 BLOCK_STREAM = 2
@@ -102,6 +109,29 @@ def _prognostic(design: Design, strata: dict[str, bool], tp: TumourParams) -> Tu
     return tp
 
 
+def endocrine_trait(
+    design: Design, tumour: PopulationTumour, strata: dict[str, bool], u: float
+) -> EndocrineTrait:
+    """The patient's endocrine trait from the setting's mix (``u`` uniform on [0, 1));
+    a stratification factor with ``endocrine_traits`` restricts the draw to its traits
+    for patients in the stratum and to the others for the rest."""
+    mix = tumour.settings[design.setting].endocrine
+    allowed: tuple[EndocrineTrait, ...] = ENDOCRINE_TRAITS
+    for f in design.stratification:
+        if f.endocrine_traits is not None:
+            inside = strata[f.name]
+            allowed = tuple(t for t in ENDOCRINE_TRAITS if (t in f.endocrine_traits) == inside)
+    w = np.array([mix.get(t, 0.0) for t in allowed], float)
+    if not w.sum() > 0:
+        raise MtorsimError(
+            f"design {design.id}: setting {design.setting} has no patients with endocrine "
+            f"traits {list(allowed)} (its mix is {mix}); change the stratification factor's "
+            "endocrine_traits or the setting"
+        )
+    cum = np.cumsum(w / w.sum())
+    return allowed[min(int(np.searchsorted(cum, u, side="right")), len(allowed) - 1)]
+
+
 def sample_patient(
     design: Design, index: int, seed: int, tumour: PopulationTumour, arm: str | None = None
 ) -> VirtualPatient:
@@ -112,6 +142,7 @@ def sample_patient(
     base = pop.contexts[int(rng.choice(len(weights), p=weights / weights.sum()))].context
     genotype = {g.name: bool(rng.random() < g.prevalence.value) for g in pop.genotypes}
     strata = {f.name: bool(rng.random() < f.prevalence.value) for f in design.stratification}
+    trait = endocrine_trait(design, tumour, strata, float(rng.random()))
     body = Patient(weight_kg=pop.weight_kg.value, height_cm=pop.height_cm.value)
     arm_id = arm if arm is not None else arm_of(design, index, seed)
     pk: dict[str, PKParameters] = {}
@@ -123,11 +154,13 @@ def sample_patient(
     sld0 = pop.baseline_sld_mm.sample(rng)
     tp = TumourParams(
         sld0_mm=sld0,
-        growth_per_day=tumour.growth_rate_per_day.sample(rng),
+        growth_per_day=tumour.growth_rate_per_day.sample(rng)
+        * tumour.settings[design.setting].growth.value,
         effect_scale=tumour.effect_scale.sample(rng),
         resistance_per_day=tumour.resistance_rate_per_day.sample(rng),
         new_lesion_per_day=tumour.new_lesion_hazard_per_day.sample(rng),
         new_lesion_draw=float(rng.exponential()),
+        endocrine=trait,
     )
     tp = _prognostic(design, strata, tp)
     fu = design.follow_up

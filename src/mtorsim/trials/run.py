@@ -20,7 +20,6 @@ from mtorsim.knowledge import names as N
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.response.effect import DynamicEffect, EffectModel, SurfaceEffect
-from mtorsim.response.links import ClassLinks
 from mtorsim.trials.analysis import analyse
 from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.engine import PatientOutcome, arm_drugs, effect_models, simulate_patient
@@ -34,7 +33,7 @@ from mtorsim.trials.results import (
     finite_or_none,
     patients_frame,
 )
-from mtorsim.tumour.model import PopulationTumour, load_tumour_population
+from mtorsim.tumour.model import PopulationTumour, TumourModel, load_tumour_population
 
 DEFAULT_SEED = 20131
 CHUNK = 100
@@ -152,7 +151,7 @@ def run_trial(
         note=cap_note,
     )
     key = hashlib.sha256(provenance.model_dump_json().encode()).hexdigest()[:16]
-    cr = tumour.cr_threshold_mm.value
+    tm = TumourModel(tumour)
     records: list[dict[str, Any]] = []
     done = 0
     for start in range(0, n, CHUNK):
@@ -161,7 +160,7 @@ def run_trial(
         chunk = _read_chunk(path, len(idx)) if path is not None else None
         if chunk is None:
             outs = [
-                simulate_patient(d, pt, effects[pt.arm], cr)
+                simulate_patient(d, pt, effects[pt.arm], tm)
                 for pt in (sample_patient(d, i, seed, tumour) for i in idx)
             ]
             chunk = [_chunk_record(o, o.index < CURVES_KEPT) for o in outs]
@@ -177,8 +176,7 @@ def run_trial(
     }
     summary = analyse(d, frame, provenance)
     if exact_subsample > 0:
-        links = {arm: e.links for arm, e in effects.items()}
-        summary.exact_check = exact_check(d, frame, exact_subsample, seed, tumour, model, links)
+        summary.exact_check = exact_check(d, frame, exact_subsample, seed, tumour, model)
     return TrialResult(d, summary, frame, curves)
 
 
@@ -189,22 +187,17 @@ def exact_check(
     seed: int,
     tumour: PopulationTumour,
     model: CellResponseModel,
-    links: Mapping[str, ClassLinks] | None = None,
 ) -> ExactCheck:
-    """Re-simulate the first ``k`` patients on the exact path (the same class links as the
-    fast path's, by arm); compare with the fast path."""
+    """Re-simulate the first ``k`` patients on the exact path; compare with the fast
+    path."""
     k = min(k, len(frame))
     fast = frame.set_index(N.PATIENT).loc[range(k)]
-    exact = {
-        a.id: DynamicEffect(
-            arm_drugs(design, a.id, model.kb), model, None if links is None else links[a.id]
-        )
-        for a in design.arms
-    }
+    exact = {a.id: DynamicEffect(arm_drugs(design, a.id, model.kb), model) for a in design.arms}
+    tm = TumourModel(tumour)
     rows = []
     for i in range(k):
         pt = sample_patient(design, i, seed, tumour)
-        o = simulate_patient(design, pt, exact[pt.arm], tumour.cr_threshold_mm.value)
+        o = simulate_patient(design, pt, exact[pt.arm], tm)
         rows.append(
             ExactRow(
                 patient=i,

@@ -1,7 +1,9 @@
 """Tumour layer: tumour size over time from drug effects, and RECIST 1.1 assessment."""
 
 from mtorsim.tumour.model import (
+    ENDOCRINE_TRAITS,
     PATIENT_FIELD,
+    SETTINGS,
     LogNormal,
     PopulationTumour,
     TumourModel,
@@ -11,7 +13,9 @@ from mtorsim.tumour.model import (
 from mtorsim.tumour.recist import RecistResult, assess
 
 __all__ = [
+    "ENDOCRINE_TRAITS",
     "PATIENT_FIELD",
+    "SETTINGS",
     "LogNormal",
     "PopulationTumour",
     "RecistResult",

@@ -1,32 +1,61 @@
-"""Tumour size dynamics driven by the cell-level growth-rate change.
+"""Tumour size dynamics driven by the cell-level growth-rate change, class by class.
 
 The log of the RECIST sum of longest diameters (SLD) of a patient's tumour obeys
 
-.. math::  \\frac{d \\ln SLD}{dt} = g + \\lambda e^{-\\rho t} \\, \\Delta k(t),
+.. math::  \\frac{d \\ln SLD}{dt} = g + \\lambda \\sum_c w_c\\,\\sigma_c\\,
+           e^{-m_c \\rho t} \\, \\phi_c(t),
 
-with :math:`g` the untreated growth rate, :math:`\\Delta k(t)` the change of the culture
-net growth rate at the patient's drug levels (from :mod:`mtorsim.response`),
-:math:`\\lambda` the culture-to-patient scale and :math:`\\rho` the rate at which acquired
-resistance erodes the effect (the exponential-resistance form of Claret et al. 2009 J Clin
-Oncol 27:4103).  The right-hand side depends on time only, so the solution is a
-quadrature (:meth:`TumourModel.integrate`, the one copy of the equation), on whatever time
-grid the effect model gives (the fast path's 2-h grid, the exact path's 1-h segments).
+with :math:`g` the untreated growth rate, :math:`\\phi_c(t)` drug class :math:`c`'s share
+of the change of the culture net growth rate at the patient's drug levels (signalling,
+endocrine, HER2, cytotoxic: the Shapley split of :mod:`mtorsim.response.links`),
+:math:`\\lambda` the patient's culture-to-patient scale, :math:`w_c` the class's
+efficiency relative to it, :math:`\\sigma_c` the patient's sensitivity to the class (the
+endocrine trait: sensitive, acquired or de novo resistance; 1 for the other classes),
+:math:`\\rho` the patient's rate of acquired resistance and :math:`m_c` the class's factor
+on it (the exponential-resistance form of Claret et al. 2009 J Clin Oncol 27:4103, per
+class).  A class's weight sets how deep the response goes (ORR), its resistance factor
+how long it lasts (PFS), so the two are separable.  The population distributions, class
+parameters, endocrine traits and clinical settings are ``data/tumour.yaml``.  The
+right-hand side depends on time only, so the solution is a quadrature
+(:meth:`TumourModel.integrate`, the one copy of the equation), on whatever time grid the
+effect model gives (the fast path's 2-h grid, the exact path's 1-h segments).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mtorsim.errors import MtorsimError
 from mtorsim.knowledge.documents import load_cached, load_document
 from mtorsim.knowledge.sourced import Sourced
+from mtorsim.response.links import LINK_CLASSES, LinkClass
 
-TUMOUR_FORMAT = "1.0"
+TUMOUR_FORMAT = "2.0"
+
+#: a patient's endocrine trait: still sensitive (endocrine-naive or responding), acquired
+#: resistance (progressed after benefit from endocrine therapy), de novo resistance
+EndocrineTrait = Literal["sensitive", "acquired", "de-novo"]
+ENDOCRINE_TRAITS: tuple[EndocrineTrait, ...] = get_args(EndocrineTrait)
+#: clinical settings a design declares (growth and endocrine traits depend on them)
+Setting = Literal[
+    "first-line-endocrine",
+    "after-nsai",
+    "endocrine-pretreated",
+    "neoadjuvant-endocrine",
+    "her2-first-line",
+    "her2-pretreated",
+    "chemotherapy-pretreated",
+    "triple-negative",
+]
+SETTINGS: tuple[Setting, ...] = get_args(Setting)
 
 
 class LogNormal(BaseModel):
@@ -53,8 +82,52 @@ PATIENT_FIELD = {
 }
 
 
+class ClassLink(BaseModel):
+    """A drug class's link from the cell layer to the tumour: its efficiency ``weight``
+    relative to the patient's effect scale and its factor ``resistance`` on the patient's
+    acquired-resistance rate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    weight: Sourced
+    resistance: Sourced
+
+    @model_validator(mode="after")
+    def _positive(self) -> ClassLink:
+        for name in ("weight", "resistance"):
+            v = getattr(self, name).value
+            if not v >= 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        return self
+
+
+class SettingParams(BaseModel):
+    """A clinical setting: its growth-rate factor and the mix of endocrine traits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str
+    growth: Sourced = Field(description="factor on the population median growth rate")
+    endocrine: dict[EndocrineTrait, float] = Field(
+        description="prevalence of each endocrine trait (they add up to 1)"
+    )
+    endocrine_source: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _mix(self) -> SettingParams:
+        bad = {k: v for k, v in self.endocrine.items() if not 0.0 <= v <= 1.0}
+        total = sum(self.endocrine.values())
+        if bad or abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"endocrine: prevalences must be in [0, 1] and add up to 1, got "
+                f"{self.endocrine} (sum {total:g})"
+            )
+        if not self.growth.value > 0:
+            raise ValueError(f"growth must be > 0, got {self.growth.value}")
+        return self
+
+
 class PopulationTumour(BaseModel):
-    """The tumour parameters' population distributions (``data/tumour.yaml``)."""
+    """The tumour parameters' population distributions, the drug-class links, the
+    endocrine traits and the clinical settings (``data/tumour.yaml``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     format_version: str
@@ -63,6 +136,24 @@ class PopulationTumour(BaseModel):
     resistance_rate_per_day: LogNormal
     new_lesion_hazard_per_day: LogNormal
     cr_threshold_mm: Sourced
+    classes: dict[LinkClass, ClassLink]
+    endocrine_sensitivity: dict[EndocrineTrait, Sourced]
+    settings: dict[Setting, SettingParams]
+
+    @model_validator(mode="after")
+    def _complete(self) -> PopulationTumour:
+        for name, keys, want in (
+            ("classes", self.classes, LINK_CLASSES),
+            ("endocrine_sensitivity", self.endocrine_sensitivity, ENDOCRINE_TRAITS),
+            ("settings", self.settings, SETTINGS),
+        ):
+            missing = sorted(set(want) - set(keys))
+            if missing:
+                raise ValueError(f"{name}: no entry for {missing}")
+        bad = {k: v.value for k, v in self.endocrine_sensitivity.items() if not v.value >= 0}
+        if bad:
+            raise ValueError(f"endocrine_sensitivity: factors must be >= 0, got {bad}")
+        return self
 
     def with_values(self, **medians: float) -> PopulationTumour:
         """A copy with some medians replaced (for calibration and sensitivity runs)."""
@@ -71,6 +162,59 @@ class PopulationTumour(BaseModel):
             dist = getattr(self, k)
             upd[k] = dist.model_copy(update={"median": float(v)})
         return self.model_copy(update=upd)
+
+    def parameter(self, pid: str) -> float:
+        """The value of a calibration parameter id (see :meth:`with_parameters`)."""
+        head, *rest = pid.split(".")
+        if head in PATIENT_FIELD and not rest:
+            return float(getattr(self, head).median)
+        if head == "classes" and len(rest) == 2 and rest[0] in self.classes:
+            return float(getattr(self.classes[rest[0]], rest[1]).value)
+        if head == "endocrine_sensitivity" and len(rest) == 1:
+            return float(self.endocrine_sensitivity[rest[0]].value)  # type: ignore[index]
+        if head == "settings" and len(rest) == 2 and rest[1] == "growth":
+            return float(self.settings[rest[0]].growth.value)  # type: ignore[index]
+        raise MtorsimError(
+            f"no tumour parameter {pid!r}; ids are a median ({', '.join(PATIENT_FIELD)}), "
+            "classes.<class>.weight|resistance, endocrine_sensitivity.<trait> or "
+            "settings.<setting>.growth"
+        )
+
+    def with_parameters(
+        self, values: Mapping[str, float], source: str | None = None
+    ) -> PopulationTumour:
+        """A copy with parameters set by id: a median (``effect_scale``), a class link
+        (``classes.endocrine.weight``), an endocrine-trait factor
+        (``endocrine_sensitivity.acquired``) or a setting's growth factor
+        (``settings.first-line-endocrine.growth``); ``source`` replaces their sources."""
+        out = self
+        for pid, v in values.items():
+            out.parameter(pid)  # the id exists
+            head, *rest = pid.split(".")
+            v = float(v)
+            if head in PATIENT_FIELD:
+                dist = getattr(out, head)
+                upd = {"median": v} | ({"source": source} if source else {})
+                out = out.model_copy(update={head: dist.model_copy(update=upd)})
+            elif head == "classes":
+                cl = out.classes[rest[0]]  # type: ignore[index]
+                val = getattr(cl, rest[1]).with_value(v, source)
+                classes = dict(out.classes) | {rest[0]: cl.model_copy(update={rest[1]: val})}
+                out = out.model_copy(update={"classes": classes})
+            elif head == "endocrine_sensitivity":
+                es = dict(out.endocrine_sensitivity)
+                es[rest[0]] = es[rest[0]].with_value(v, source)  # type: ignore[index]
+                out = out.model_copy(update={"endocrine_sensitivity": es})
+            else:
+                st = out.settings[rest[0]]  # type: ignore[index]
+                settings = dict(out.settings) | {
+                    rest[0]: st.model_copy(update={"growth": st.growth.with_value(v, source)})
+                }
+                out = out.model_copy(update={"settings": settings})
+        return out
+
+    def endocrine_factor(self, trait: str) -> float:
+        return float(self.endocrine_sensitivity[trait].value)  # type: ignore[index]
 
 
 def default_tumour_path() -> Path:
@@ -95,13 +239,42 @@ class TumourParams:
     resistance_per_day: float
     new_lesion_per_day: float
     new_lesion_draw: float  # Exp(1) variate: the new-lesion time inverts the cumulative hazard
+    endocrine: EndocrineTrait = "sensitive"
+
+
+def rescaled(
+    p: TumourParams, old: PopulationTumour, new: PopulationTumour, setting: str
+) -> TumourParams:
+    """The patient ``p`` drawn from ``old`` as the same draws give under ``new`` (common
+    random numbers for calibration): each log-normal draw keeps its quantile, so it moves
+    by the ratio of the medians (and of the setting's growth factors).  Exact when the CVs
+    are equal and no draw sits at a distribution's ``minimum``."""
+    upd = {}
+    for k, f in PATIENT_FIELD.items():
+        ratio = getattr(new, k).median / getattr(old, k).median
+        if k == "growth_rate_per_day":
+            ratio *= (
+                new.settings[setting].growth.value  # type: ignore[index]
+                / old.settings[setting].growth.value  # type: ignore[index]
+            )
+        if ratio != 1.0:
+            upd[f] = getattr(p, f) * ratio
+    return replace(p, **upd) if upd else p
+
+
+#: a drug effect the tumour sees: class shares (1/day), or one unclassed change
+Effect = Mapping[str, np.ndarray] | np.ndarray
 
 
 class TumourModel:
-    """The tumour equation, its one copy (see the module docstring).
+    """The tumour equation, its one copy (see the module docstring), with the class
+    links, endocrine traits and RECIST threshold of a tumour population.
 
-    .. math::  r(t) = g + \\lambda e^{-\\rho t} \\Delta k(t), \\qquad
+    .. math::  r(t) = g + \\lambda \\sum_c w_c \\sigma_c e^{-m_c \\rho t} \\phi_c(t), \\qquad
                \\ln \\frac{SLD(t)}{SLD_0} = \\int_0^t r(s)\\,ds
+
+    An effect given as one array (no classes) is linked with weight, sensitivity and
+    resistance factor 1.
 
     Examples
     --------
@@ -111,19 +284,45 @@ class TumourModel:
     0.1
     """
 
-    @staticmethod
-    def rate(t_days: np.ndarray, dk_per_day: np.ndarray, p: TumourParams) -> np.ndarray:
-        """d ln SLD / dt (1/day) at ``t_days`` for the drug effect ``dk_per_day``."""
-        t = np.asarray(t_days, float)
-        return np.asarray(
-            p.growth_per_day + p.effect_scale * np.exp(-p.resistance_per_day * t) * dk_per_day
-        )
+    def __init__(self, population: PopulationTumour | None = None) -> None:
+        self.population = population if population is not None else load_tumour_population()
 
-    def integrate(self, t_days: np.ndarray, dk_per_day: np.ndarray, p: TumourParams) -> np.ndarray:
+    @property
+    def cr_threshold_mm(self) -> float:
+        return self.population.cr_threshold_mm.value
+
+    def class_terms(
+        self, classes: Mapping[str, object], p: TumourParams
+    ) -> dict[str, tuple[float, float]]:
+        """Per class of the effect: (lambda w_c sigma_c, m_c rho) for patient ``p``."""
+        out = {}
+        for c in classes:
+            link = self.population.classes[c]  # type: ignore[index]
+            sens = self.population.endocrine_factor(p.endocrine) if c == "endocrine" else 1.0
+            out[c] = (
+                p.effect_scale * link.weight.value * sens,
+                p.resistance_per_day * link.resistance.value,
+            )
+        return out
+
+    def rate(self, t_days: np.ndarray, effect: Effect, p: TumourParams) -> np.ndarray:
+        """d ln SLD / dt (1/day) at ``t_days`` for the drug effect (class shares)."""
+        t = np.asarray(t_days, float)
+        if not isinstance(effect, Mapping):
+            return np.asarray(
+                p.growth_per_day
+                + p.effect_scale * np.exp(-p.resistance_per_day * t) * np.asarray(effect)
+            )
+        r = np.full(t.shape, p.growth_per_day)
+        for c, (scale, res) in self.class_terms(effect, p).items():
+            r = r + scale * np.exp(-res * t) * np.asarray(effect[c])
+        return r
+
+    def integrate(self, t_days: np.ndarray, effect: Effect, p: TumourParams) -> np.ndarray:
         """ln(SLD / SLD0) on the grid ``t_days`` (trapezoid rule on the rate, which
         depends on time only, so the solution is a quadrature)."""
         t = np.asarray(t_days, float)
-        rate = self.rate(t, dk_per_day, p)
+        rate = self.rate(t, effect, p)
         out = np.zeros_like(t)
         out[1:] = np.cumsum(np.diff(t) * (rate[1:] + rate[:-1]) / 2.0)
         return out
