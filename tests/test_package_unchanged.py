@@ -32,7 +32,7 @@ def test_commands_leave_the_package_unchanged(
     before = _hashes()
     runner = CliRunner()
     for args, codes in (
-        (["calibrate", "bolero-2", "--quick", "--max-evals", "3", "--bootstrap", "0"], {0}),
+        (["calibrate", "clinical", "--quick", "--max-evals", "3", "--bootstrap", "0"], {0}),
         # exit 1 when a check still fails after 3 evaluations; a crash is not an exit
         (["pathway", "calibrate", "--quick", "--max-evals", "3"], {0, 1}),
         (["trial", "run", "bolero-2", "--patients", "20"], {0}),
@@ -43,7 +43,7 @@ def test_commands_leave_the_package_unchanged(
         assert res.exit_code in codes, (args, res.output)
     assert _hashes() == before
     # the outputs went where the defaults say, under the working folder
-    assert (tmp_path / "mtorsim-out" / "calibration" / "bolero-2.json").is_file()
+    assert (tmp_path / "mtorsim-out" / "calibration" / "clinical.json").is_file()
     assert (tmp_path / "mtorsim-out" / "calibration" / "pathway-checklist.json").is_file()
     assert (tmp_path / "mtorsim-out" / "bolero-2" / "summary.json").is_file()
     assert (tmp_path / "mtorsim-out" / "validation" / "validation.json").is_file()

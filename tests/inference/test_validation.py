@@ -15,14 +15,14 @@ from mtorsim.trials import load_design, run_trial, subgroups
 
 
 def test_validation_uses_the_shipped_values_unchanged() -> None:
-    """No refitting: validation runs with the shipped BOLERO-2 record's fitted medians and
+    """No refitting: validation runs with the shipped clinical record's fitted medians and
     leaves the tumour file as it was."""
     from mtorsim.inference import load_calibration
     from mtorsim.tumour.model import default_tumour_path
 
     before = default_tumour_path().read_bytes()
     rep = validate(["tamrad"], replicates=1, n_patients=30)
-    fitted = load_calibration("bolero-2").values
+    fitted = load_calibration("clinical").values
     for k, v in rep.calibration["tumour_medians"].items():
         assert v == fitted[f"tumour.{k}"]
     assert default_tumour_path().read_bytes() == before
@@ -38,6 +38,26 @@ def test_validation_designs_exclude_the_calibration_trial() -> None:
     orr = next(r for r in rep.rows if r.endpoint == "ORR")
     assert orr.published == pytest.approx(100 * 2 / 12)  # 2 PR of 12 (review)
     assert load_design("everolimus-capecitabine").n_patients == 12
+
+
+def test_ensemble_interval_is_wider_than_sampling_only() -> None:
+    """The same replicate trials (same seeds, same patients' draws) with the calibrated
+    ensemble's parameter sets in turn spread wider than with the fitted values alone:
+    the interval adds parameter uncertainty to sampling uncertainty."""
+    from mtorsim.inference.records import ensemble_populations, load_calibration
+
+    members = ensemble_populations(load_calibration("clinical"))
+    assert len(members) >= 2
+    r = 2 * len(members)
+    same = validate(["tamrad"], replicates=r, n_patients=60, ensemble=None)
+    ens = validate(["tamrad"], replicates=r, n_patients=60, ensemble=members)
+
+    def width(rep: object) -> float:
+        rows = [x for x in rep.rows if x.endpoint in ("pfs_median", "hazard_ratio")]
+        return sum(x.sim_high - x.sim_low for x in rows if x.sim_low is not None)
+
+    assert width(ens) > width(same) > 0
+    assert ens.calibration["ensemble_members"] == len(members)
 
 
 def test_qualitative_no_benefit_is_judged_by_the_hr_interval() -> None:
@@ -78,7 +98,7 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
         main,
         [
             "calibrate",
-            "bolero-2",
+            "clinical",
             "--quick",
             "--max-evals",
             "6",
@@ -91,7 +111,7 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
     )
     assert cal.exit_code == 0, cal.output
     rec = json.loads(cal.output)
-    assert rec["problem"] == "bolero-2" and Path(rec["files"]["record"]) == out
+    assert rec["problem"] == "clinical" and Path(rec["files"]["record"]) == out
     # the record is usable at once by name of its file
     run = runner.invoke(
         main,
@@ -110,7 +130,7 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
     )
     assert run.exit_code == 0, run.output
     prov = json.loads(run.output)["summary"]["provenance"]
-    assert prov["calibration"].startswith("bolero-2")
+    assert prov["calibration"].startswith("clinical")
     assert prov["tumour_medians"]["effect_scale"] == pytest.approx(rec["parameters"][1]["fitted"])
     # a pathway record reaches the signalling model (and so the checkpoint key)
     run2 = runner.invoke(

@@ -12,7 +12,7 @@ from mtorsim.errors import MtorsimError
 
 
 @click.command("calibrate")
-@click.argument("problem", default="bolero-2")
+@click.argument("problem", default="clinical")
 @click.option("--quick", is_flag=True, help="The calibration set's small setting (CI, a look).")
 @click.option("--patients", type=int, default=None, help="Patients per cohort.")
 @click.option("--starts", type=int, default=None, help="Optimiser starts (seeded multistart).")
@@ -38,7 +38,8 @@ def calibrate_cmd(
     out_path: str | None,
     as_json: bool,
 ) -> None:
-    """Fit a trial problem of the calibration set (BOLERO-2) with pyPESTO.
+    """Fit a trial problem of the calibration set (BOLERO-2 and trials without an mTOR
+    inhibitor) with pyPESTO.
 
     The record goes to --out and is used with `--calibration FILE`; nothing in the
     package changes.  Every trial not in the calibration set is a prediction.
@@ -88,6 +89,13 @@ def calibrate_cmd(
 @click.option("--design", "designs", multiple=True, help="Only these designs (id or YAML).")
 @click.option("--ida/--no-ida", default=True, show_default=True, help="Add the IDA baseline.")
 @click.option(
+    "--ensemble/--no-ensemble",
+    default=True,
+    show_default=True,
+    help="Draw each replicate's parameters from the calibration's ensemble (parameter "
+    "uncertainty); --no-ensemble: the fitted values only (sampling uncertainty).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
@@ -102,17 +110,20 @@ def validate_cmd(
     patients: int | None,
     designs: tuple[str, ...],
     ida: bool,
+    ensemble: bool,
     out_dir: str,
     calibrations: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Predict every trial that is not calibration data, beside its published values."""
     from mtorsim.inference import validate
-    from mtorsim.inference.records import apply_calibrations
+    from mtorsim.inference.records import apply_calibrations, ensemble_populations, trial_record
     from mtorsim.reports import write_validation_outputs
     from mtorsim.reports.tables import ida_tables, validation_tables
 
     tumour, cells, label = apply_calibrations(calibrations)
+    record = trial_record(calibrations)
+    members = ensemble_populations(record) if ensemble else None
     rep = validate(
         list(designs) or None,
         replicates,
@@ -122,15 +133,30 @@ def validate_cmd(
         calibration=label,
         progress=say(as_json),
         model=cells,
+        ensemble=members,
+        fitted_counts=(len(record.parameters), record.n_data or len(record.fit)),
     )
     files = write_validation_outputs(rep, Path(out_dir))
     if as_json:
         echo_json(rep.model_dump(mode="json") | {"files": files})
         return
-    echo_wrapped(
-        f"validation: {replicates} replicate trials per design, calibration: "
-        f"{rep.calibration['label']}; every design below is a prediction"
+    unc = (
+        f"parameter uncertainty from {len(members)} calibrated parameter sets"
+        if members
+        else "sampling uncertainty only"
     )
+    echo_wrapped(
+        f"validation: {replicates} replicate trials per design ({unc}), calibration: "
+        f"{rep.calibration['label']} ({rep.calibration['parameters_fitted']} parameters "
+        f"fitted to {rep.calibration['data_fitted']} published data); every design below "
+        "is a prediction"
+    )
+    if members and replicates < 2 * len(members):
+        click.echo(
+            f"note: {replicates} replicates for {len(members)} parameter sets; use at least "
+            f"{2 * len(members)} for an interval that covers them",
+            err=True,
+        )
     for design, table in validation_tables(rep):
         print_pair(design, table)
     inside, compared = rep.coverage

@@ -10,6 +10,7 @@ table PEtab tools read.
 from __future__ import annotations
 
 import math
+import re
 from importlib import resources
 from typing import Any, Literal
 
@@ -100,7 +101,10 @@ class ParameterTable(_Strict):
         values = values or {}
         return pd.DataFrame(
             {
-                "parameterId": [r.id.replace(".", "__") for r in self.rows],
+                # PEtab ids are identifiers: dots become "__", other characters "_"
+                "parameterId": [
+                    re.sub(r"[^A-Za-z0-9_]", "_", r.id.replace(".", "__")) for r in self.rows
+                ],
                 "parameterScale": [r.scale for r in self.rows],
                 "lowerBound": [r.lower for r in self.rows],
                 "upperBound": [r.upper for r in self.rows],
@@ -111,15 +115,50 @@ class ParameterTable(_Strict):
         ).set_index("parameterId")
 
 
-class Target(_Strict):
-    """A calibration target: a knowledge-base outcome (trial problems) or a named set of
-    criteria (the pathway checklist)."""
+TargetEndpoint = Literal["pfs_median", "hazard_ratio", "ORR", "CBR", "RESPONSE_AT"]
 
-    name: str
-    outcome: str | None = Field(default=None, description="knowledge-base outcome id")
-    se_log: Sourced | None = Field(
-        default=None, description="SE on the log scale (default: from the outcome's 95% CI)"
+
+class Target(_Strict):
+    """A calibration target: a published result of a design (trial problems; its value
+    and citation are the design's published results, from the knowledge base or the
+    design file) or a named set of criteria (the pathway checklist)."""
+
+    name: str | None = None
+    design: str | None = Field(default=None, description="design id (trial problems)")
+    endpoint: TargetEndpoint | None = None
+    arm: str | None = Field(default=None, description="arm id (every endpoint but the HR)")
+    comparison: str | None = Field(default=None, description="'EXPERIMENTAL vs CONTROL'")
+    n: int | None = Field(
+        default=None, gt=0, description="patients a published rate is of (binomial SE)"
     )
+    se_log: Sourced | None = Field(
+        default=None, description="SE of a median on the log scale (HR: from its 95% CI)"
+    )
+
+    @property
+    def label(self) -> str:
+        if self.name is not None:
+            return self.name
+        return f"{self.design}:{self.endpoint}:{self.arm or self.comparison}"
+
+    @model_validator(mode="after")
+    def _complete(self) -> Target:
+        if self.design is None:
+            if self.name is None:
+                raise ValueError("a target gives a design (trial problems) or a name")
+            return self
+        if self.endpoint is None:
+            raise ValueError(f"{self.label}: give the endpoint")
+        if self.endpoint == "hazard_ratio":
+            if self.comparison is None:
+                raise ValueError(f"{self.label}: a hazard_ratio target gives the comparison")
+        elif self.arm is None:
+            raise ValueError(f"{self.label}: give the arm")
+        if self.endpoint == "pfs_median" and self.se_log is None:
+            raise ValueError(f"{self.label}: a median target gives se_log")
+        if self.endpoint in ("ORR", "CBR", "RESPONSE_AT") and self.n is None:
+            raise ValueError(f"{self.label}: a rate target gives n (patients it is of)")
+        return self
 
 
 class Problem(_Strict):
@@ -130,7 +169,6 @@ class Problem(_Strict):
     id: str
     kind: Literal["trial", "pathway", "closed-form"]
     description: str
-    design: str | None = None
     targets: list[Target]
     parameters: list[ParameterRow] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -139,6 +177,15 @@ class Problem(_Strict):
     @property
     def table(self) -> ParameterTable:
         return ParameterTable(rows=self.parameters)
+
+    @property
+    def designs(self) -> list[str]:
+        """The designs whose published results are targets, in order of first use."""
+        out: list[str] = []
+        for t in self.targets:
+            if t.design is not None and t.design not in out:
+                out.append(t.design)
+        return out
 
     def settings_for(
         self, quick: bool = False, overrides: dict[str, Any] | None = None
@@ -174,23 +221,71 @@ def load_calibration_set() -> CalibrationSet:
     doc = load_cached(calibration_set_path(), CalibrationSet, CALIBRATION_SET_FORMAT)
     for p in doc.problems:
         ParameterTable(rows=p.parameters)  # ids unique
-        if p.kind == "trial" and p.design is None:
-            raise MtorsimError(f"{calibration_set_path()}: problem {p.id} needs a design")
+        if p.kind == "trial" and not p.designs:
+            raise MtorsimError(f"{calibration_set_path()}: problem {p.id} needs design targets")
     return doc
+
+
+#: the one trial that gave an mTOR inhibitor whose results may be fitted
+CALIBRATION_MTOR_TRIAL = "bolero-2"
+
+
+def check_calibration_set(doc: CalibrationSet | None = None) -> None:
+    """Refuse a calibration set that fits a result of a trial that gave an mTOR
+    inhibitor, other than BOLERO-2: those are what the model must predict."""
+    from mtorsim.knowledge.base import load_knowledge_base
+    from mtorsim.knowledge.vocab import CLASS_GROUPS
+    from mtorsim.trials.design import load_design
+
+    doc = doc if doc is not None else load_calibration_set()
+    kb = load_knowledge_base()
+    for p in doc.problems:
+        for name in p.designs:
+            d = load_design(name)
+            if d.id == CALIBRATION_MTOR_TRIAL:
+                continue
+            mtor = sorted(
+                {
+                    x.drug
+                    for a in d.arms
+                    for x in a.doses
+                    if kb.agent(x.drug).drug_class in CLASS_GROUPS["mtor_inhibitor"]
+                }
+            )
+            if mtor:
+                raise MtorsimError(
+                    f"{calibration_set_path()}: problem {p.id} fits results of {d.id}, a trial "
+                    f"that gave an mTOR inhibitor ({', '.join(mtor)}); only "
+                    f"{CALIBRATION_MTOR_TRIAL}'s results may be fitted, every other mTOR trial "
+                    "is a prediction (mtorsim validate)"
+                )
 
 
 def calibration_trials() -> set[str]:
     """Design ids that are calibration data (their results are not predictions)."""
-    return {p.design for p in load_calibration_set().problems if p.design is not None}
+    return {d for p in load_calibration_set().problems for d in p.designs}
+
+
+def calibration_data() -> set[tuple[str, str, str]]:
+    """Every fitted datum as (design, endpoint, arm or comparison)."""
+    return {
+        (str(t.design), str(t.endpoint), str(t.arm or t.comparison))
+        for p in load_calibration_set().problems
+        for t in p.targets
+        if t.design is not None
+    }
 
 
 __all__ = [
+    "CALIBRATION_MTOR_TRIAL",
     "CalibrationSet",
     "ParameterRow",
     "ParameterTable",
     "Problem",
     "Target",
+    "calibration_data",
     "calibration_set_path",
     "calibration_trials",
+    "check_calibration_set",
     "load_calibration_set",
 ]

@@ -80,6 +80,28 @@ class Start:
     message: str
 
 
+#: Nelder-Mead's first simplex step (in the table's scale, e.g. decades) at a start
+SIMPLEX_STEP = 0.1
+
+
+class _Shifted:
+    """``objective(u - shift)``: the optimiser's coordinates moved by ``shift``.
+
+    scipy's Nelder-Mead builds its first simplex with a step of 5% of each start
+    coordinate (0.00025 where a coordinate is 0), so a parameter whose log10 start is 0
+    (a factor of 1) would hardly move.  Shifting each coordinate so that it sits at
+    SIMPLEX_STEP / 0.05 at the nominal start gives every parameter the same first step
+    (SIMPLEX_STEP decades); the result is shifted back, so nothing else sees it.
+    A class, not a lambda, so that parallel starts can pickle it.
+    """
+
+    def __init__(self, objective: Callable[[np.ndarray], float], shift: np.ndarray) -> None:
+        self.objective, self.shift = objective, shift
+
+    def __call__(self, u: np.ndarray) -> float:
+        return self.objective(np.asarray(u, float) - self.shift)
+
+
 def minimize(
     objective: Callable[[np.ndarray], float],
     table: ParameterTable,
@@ -98,16 +120,19 @@ def minimize(
 
     lb, ub = table.bounds_scaled()
     nominal = table.nominal_scaled()
-    first = [np.asarray(g, float) for g in guesses] if guesses else [nominal]
+    shift = (
+        SIMPLEX_STEP / 0.05 - nominal if method == "Nelder-Mead" else np.zeros_like(nominal)
+    )
+    first = [np.asarray(g, float) + shift for g in guesses] if guesses else [nominal + shift]
     problem = pypesto.Problem(
-        objective=pypesto.Objective(fun=objective),
-        lb=lb,
-        ub=ub,
+        objective=pypesto.Objective(fun=_Shifted(objective, shift)),
+        lb=lb + shift,
+        ub=ub + shift,
         x_names=table.ids,
         x_scales=[r.scale for r in table.free],
         x_guesses=np.asarray(first),
         copy_objective=False,
-        startpoint_method=SeededStarts(tuple(nominal), spread, seed),
+        startpoint_method=SeededStarts(tuple(nominal + shift), spread, seed),
     )
     result = pypesto.optimize.minimize(
         problem,
@@ -121,8 +146,8 @@ def minimize(
     starts = [
         Start(
             int(r.id),
-            np.asarray(r.x0, float),
-            np.asarray(r.x, float),
+            np.asarray(r.x0, float) - shift,
+            np.asarray(r.x, float) - shift,
             float(r.fval),
             int(r.n_fval),
             str(r.message),

@@ -9,13 +9,14 @@ shipped name or a path.
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 from pathlib import Path
 from typing import cast
 
 from mtorsim.errors import MtorsimError, UnknownNameError
 from mtorsim.inference.results import CalibrationResult
-from mtorsim.inference.trial_calibration import tumour_medians
+from mtorsim.inference.trial_calibration import tumour_parameters
 from mtorsim.pathway.simulate import PathwaySimulator
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.tumour.model import PopulationTumour, load_tumour_population
@@ -33,7 +34,7 @@ def shipped_calibrations() -> dict[str, Path]:
 
 
 def load_calibration(name_or_path: str | Path) -> CalibrationResult:
-    """A shipped record by name (``bolero-2``, ``pathway-checklist``) or a record file."""
+    """A shipped record by name (``clinical``, ``pathway-checklist``) or a record file."""
     text = str(name_or_path)
     shipped = shipped_calibrations()
     if text in shipped:
@@ -52,13 +53,64 @@ def load_calibration(name_or_path: str | Path) -> CalibrationResult:
 def apply_to_tumour(
     result: CalibrationResult, base: PopulationTumour | None = None
 ) -> PopulationTumour:
-    """The tumour population with a trial calibration's fitted medians."""
+    """The tumour population with a trial calibration's fitted values."""
     base = base if base is not None else load_tumour_population()
-    upd = {}
     label = f"calibrated: {result.problem} (calibration record, objective {result.objective:.3g})"
-    for k, v in tumour_medians(result.values).items():
-        upd[k] = getattr(base, k).model_copy(update={"median": v, "source": label})
-    return base.model_copy(update=upd)
+    return base.with_parameters(tumour_parameters(result.values), label)
+
+
+def ensemble_populations(
+    result: CalibrationResult, base: PopulationTumour | None = None
+) -> list[PopulationTumour]:
+    """One tumour population per parameter set of the record's ensemble (its bootstrap
+    refits); the fitted values alone when the record has none.
+
+    When the fit is worse than its stated errors allow (objective J above its degrees of
+    freedom, n_data - n_parameters), each member's distance from the fit is stretched by
+    the Birge ratio sqrt(J / dof) in the optimiser's scale: the usual inflation of a
+    least-squares covariance for misfit, so that a model that cannot fit its data within
+    their errors does not claim their precision.
+    """
+    base = base if base is not None else load_tumour_population()
+    if not result.ensemble:
+        return [apply_to_tumour(result, base)]
+    label = f"calibrated: {result.problem} (ensemble member of the calibration record)"
+    k = birge_ratio(result)
+    rows = {p.id: p for p in result.parameters}
+    out = []
+    for member in result.ensemble:
+        values = {}
+        for pid, v in member.items():
+            p = rows[pid]
+            if p.scale == "log10":
+                x = math.log10(p.fitted) + k * (math.log10(v) - math.log10(p.fitted))
+                values[pid] = min(max(10.0**x, p.lower), p.upper)
+            else:
+                values[pid] = min(max(p.fitted + k * (v - p.fitted), p.lower), p.upper)
+        out.append(base.with_parameters(tumour_parameters(values), label))
+    return out
+
+
+def birge_ratio(result: CalibrationResult) -> float:
+    """sqrt(J / dof) if above 1 (the fit is worse than its data's errors), else 1."""
+    dof = (result.n_data or len(result.fit)) - len(result.parameters)
+    if dof <= 0 or not math.isfinite(result.objective):
+        return 1.0
+    return max(1.0, math.sqrt(result.objective / dof))
+
+
+#: the shipped trial calibration runs use by default
+DEFAULT_TRIAL_CALIBRATION = "clinical"
+
+
+def trial_record(names: list[str] | tuple[str, ...] = ()) -> CalibrationResult:
+    """The trial calibration among ``names`` (shipped names or files), else the shipped
+    default one (whose values tumour/data/tumour.yaml holds)."""
+    for name in names:
+        rec = load_calibration(name)
+        if rec.problem_kind == "trial":
+            return rec
+    return load_calibration(DEFAULT_TRIAL_CALIBRATION)
 
 
 def apply_calibrations(
@@ -89,9 +141,13 @@ def apply_calibrations(
 
 __all__ = [
     "DEFAULT_OUT",
+    "DEFAULT_TRIAL_CALIBRATION",
     "apply_calibrations",
     "apply_to_tumour",
+    "birge_ratio",
+    "ensemble_populations",
     "load_calibration",
     "shipped_calibrations",
     "shipped_dir",
+    "trial_record",
 ]

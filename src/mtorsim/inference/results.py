@@ -79,6 +79,12 @@ class CalibrationResult(Record):
     settings: dict[str, Any]
     provenance: dict[str, Any]
     seconds: float
+    ensemble: list[dict[str, float]] = Field(
+        default_factory=list,
+        description="parameter sets (linear values by id) of the bootstrap refits: the "
+        "parameter uncertainty that runs draw from",
+    )
+    n_data: int | None = Field(default=None, description="published data fitted")
 
     @property
     def values(self) -> dict[str, float]:

@@ -1,20 +1,23 @@
-"""Calibration of the virtual-trial population parameters on a trial of the calibration
-set (BOLERO-2 only, today).
+"""Calibration of the virtual-trial population parameters on the trials of the
+calibration set: BOLERO-2 and trials that gave no mTOR inhibitor.
 
 Free parameters and targets are the calibration set's (``data/calibration_set.yaml``):
-the population medians of the tumour growth rate ``g``, the culture-to-patient effect
-scale ``lambda`` and the acquired-resistance rate ``rho`` against both arms' median PFS
-and the hazard ratio of BOLERO-2's 18-month analysis::
+tumour-population parameters (medians, class links, endocrine-trait factors, setting
+growth factors; :meth:`PopulationTumour.with_parameters`) against the published medians,
+hazard ratios and rates of several designs::
 
-    J(theta) = sum_k ((log sim_k(theta) - log pub_k) / se_k)^2
+    J(theta) = sum_medians,HR ((log sim - log pub) / se_log)^2
+             + sum_rates ((sim - pub) / se)^2,   se^2 = p (1 - p) (1/n_pub + 1/n_sim)
 
-with ``se`` of the HR from its CI and the set's stated SE for the medians.  Simulation
-noise is handled with common random numbers: the same seeded virtual cohorts are re-used
-for every evaluation, and only the tumour course is recomputed on their cached drug
-effects (:class:`~mtorsim.trials.engine.Drive`).  The optimiser is pyPESTO's wrapper of
-scipy's Nelder-Mead in log10 space with a seeded multistart (the set's start first);
-uncertainty comes from a parametric bootstrap: the targets are redrawn from their
-sampling distributions and the fit repeated from the optimum.
+with ``se_log`` of an HR from its CI, the set's stated SE for medians, and a rate's SE
+binomial in both the published and the simulated trial (simulation noise counted, not
+ignored).  The same seeded virtual cohorts are re-used for every evaluation (common random
+numbers): only the tumour course is recomputed on their cached drug effects
+(:class:`~mtorsim.trials.engine.Drive`).  The optimiser is pyPESTO's wrapper of scipy in
+the table's scale with a seeded multistart (the set's start first); uncertainty comes
+from a parametric bootstrap: the targets are redrawn from their sampling distributions
+and the fit repeated from the optimum.  The bootstrap fits are kept in the record, and
+runs draw parameter sets from them (an ensemble).
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ import pandas as pd
 
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
-from mtorsim.inference.calibration_set import Problem, calibration_set_path, load_calibration_set
+from mtorsim.inference.calibration_set import (
+    Problem,
+    calibration_set_path,
+    check_calibration_set,
+    load_calibration_set,
+)
 from mtorsim.inference.optimize import (
     file_hash,
     minimize,
@@ -42,69 +50,119 @@ from mtorsim.inference.optimize import (
 )
 from mtorsim.inference.results import CalibrationResult, FitRow
 from mtorsim.knowledge import names as N
-from mtorsim.knowledge.base import load_knowledge_base
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
+from mtorsim.trials.analysis import arm_summary, compare, published_values
 from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.engine import Drive, drive, effect_models, outcome
 from mtorsim.trials.patients import VirtualPatient, sample_patient
-from mtorsim.trials.stats import cox_hazard_ratio, km_summary
-from mtorsim.tumour.model import PATIENT_FIELD, PopulationTumour, load_tumour_population
+from mtorsim.tumour.model import (
+    PATIENT_FIELD,
+    PopulationTumour,
+    TumourModel,
+    load_tumour_population,
+    rescaled,
+)
 
-#: parameter-id prefix of the tumour population medians
+#: parameter-id prefix of the tumour population parameters
 TUMOUR_PREFIX = "tumour."
 #: objective where the simulation gives no usable statistic
 PENALTY = 1e6
+#: rates are clipped to this range for their binomial SE (no SE of zero)
+RATE_FLOOR = 0.02
+#: endpoint -> (key in the published results, statistic kind)
+_KIND = {
+    "pfs_median": (N.PFS_MEDIAN, "log"),
+    "hazard_ratio": (N.HAZARD_RATIO, "log"),
+    "ORR": (N.ORR, "rate"),
+    "CBR": (N.CBR, "rate"),
+    "RESPONSE_AT": (N.RESPONSE_AT, "rate"),
+}
 
 
 @dataclass(frozen=True)
 class ResolvedTarget:
+    """A target with its published value: ``kind`` 'log' (median, HR: ``se`` on the
+    log scale) or 'rate' (fraction 0-1, binomial in ``n`` published patients)."""
+
     name: str
+    design: str
+    endpoint: str
+    where: str
     value: float
-    se_log: float
-    outcome_id: str
-    se_source: str
+    kind: str
+    se: float
+    n: int | None
+    source: str
+
+    def residual(self, sim: float, n_sim: int) -> float:
+        if self.kind == "log":
+            return (math.log(sim) - math.log(self.value)) / self.se
+        p = min(max(self.value, RATE_FLOOR), 1.0 - RATE_FLOOR)
+        assert self.n is not None
+        se = math.sqrt(p * (1 - p) * (1.0 / self.n + 1.0 / max(n_sim, 1)))
+        return (sim - self.value) / se
+
+    def drawn(self, rng: np.random.Generator) -> float:
+        """A value redrawn from the target's sampling distribution (bootstrap)."""
+        if self.kind == "log":
+            return self.value * math.exp(self.se * rng.standard_normal())
+        assert self.n is not None
+        return float(rng.binomial(self.n, self.value)) / self.n
 
 
 def resolve_targets(problem: Problem) -> list[ResolvedTarget]:
-    """The problem's targets with their published values from the knowledge base."""
-    kb = load_knowledge_base()
-    by_id = {o.id: o for o in kb.outcomes}
+    """The problem's targets with their published values (the designs' published
+    results: knowledge base or design file)."""
     out = []
     for t in problem.targets:
-        if t.outcome is None or t.outcome not in by_id:
+        if t.design is None or t.endpoint is None:
+            raise MtorsimError(f"{calibration_set_path()}: {problem.id}: {t.label} has no design")
+        d = load_design(t.design)
+        pub = published_values(d)
+        key, kind = _KIND[t.endpoint]
+        where = str(t.arm or t.comparison)
+        pv = pub.comparison(where) if t.endpoint == "hazard_ratio" else pub.arm(where, key)
+        if pv is None or not isinstance(pv.value, int | float) or pv.value <= 0:
             raise MtorsimError(
-                f"{calibration_set_path()}: problem {problem.id}, target {t.name}: unknown "
-                f"knowledge-base outcome {t.outcome!r}"
+                f"{calibration_set_path()}: problem {problem.id}, target {t.label}: design "
+                f"{d.id} publishes no positive {t.endpoint} for {where!r}; add it to the "
+                "design's published results (with its citation)"
             )
-        o = by_id[t.outcome]
-        if o.value is None or o.value <= 0:
-            raise MtorsimError(f"outcome {o.id} has no positive value to calibrate to")
-        if t.se_log is not None:
-            se, src = t.se_log.value, t.se_log.source
-        elif o.ci_low is not None and o.ci_high is not None:
-            se = (math.log(o.ci_high) - math.log(o.ci_low)) / (2 * 1.959964)
+        if kind == "rate":
+            value, se, src = float(pv.value) / 100.0, math.nan, f"binomial, n = {t.n}"
+        elif t.se_log is not None:
+            value, se, src = float(pv.value), t.se_log.value, t.se_log.source
+        elif pv.ci_low is not None and pv.ci_high is not None:
+            value = float(pv.value)
+            se = (math.log(pv.ci_high) - math.log(pv.ci_low)) / (2 * 1.959964)
             src = "from the published 95% CI"
         else:
-            raise MtorsimError(f"target {t.name}: give se_log (outcome {o.id} has no CI)")
-        out.append(ResolvedTarget(t.name, float(o.value), se, o.id, src))
+            raise MtorsimError(f"target {t.label}: give se_log (the result has no CI)")
+        out.append(
+            ResolvedTarget(
+                t.label, d.id, t.endpoint, where, value, kind, se, t.n, f"{pv.source} (SE {src})"
+            )
+        )
     return out
 
 
-def tumour_medians(values: dict[str, float]) -> dict[str, float]:
-    """Tumour population medians from calibration parameter ids (``tumour.<name>``)."""
+def tumour_parameters(values: dict[str, float]) -> dict[str, float]:
+    """Tumour-population parameter ids (``tumour.<id>``) without their prefix."""
     out = {}
+    base = load_tumour_population()
     for k, v in values.items():
-        if not k.startswith(TUMOUR_PREFIX) or k[len(TUMOUR_PREFIX) :] not in PATIENT_FIELD:
-            allowed = ", ".join(TUMOUR_PREFIX + f for f in PATIENT_FIELD)
-            raise MtorsimError(f"trial calibrations fit tumour medians ({allowed}), not {k!r}")
+        if not k.startswith(TUMOUR_PREFIX):
+            raise MtorsimError(f"trial calibrations fit tumour parameters (tumour.<id>), not {k!r}")
+        base.parameter(k[len(TUMOUR_PREFIX) :])  # the id exists
         out[k[len(TUMOUR_PREFIX) :]] = v
     return out
 
 
 @dataclass
 class Cohort:
-    """One seeded virtual cohort with its drug effects cached (common random numbers)."""
+    """One seeded virtual cohort of a design, its drug effects cached (common random
+    numbers)."""
 
     design: Design
     patients: list[VirtualPatient]
@@ -117,49 +175,51 @@ class Cohort:
     ) -> Cohort:
         effects = effect_models(design, cells)
         pts = [sample_patient(design, i, seed, base) for i in range(n)]
-        cr = base.cr_threshold_mm.value
-        drives = [drive(design, p, effects[p.arm], cr, stop_at_progression=False) for p in pts]
+        tm = TumourModel(base)
+        drives = [drive(design, p, effects[p.arm], tm, stop_at_progression=False) for p in pts]
         return Cohort(design, pts, drives, base)
 
-    def frame(self, medians: dict[str, float]) -> pd.DataFrame:
-        """Per-patient results with the population medians replaced (same random draws)."""
+    def frame(self, population: PopulationTumour) -> pd.DataFrame:
+        """Per-patient results under another tumour population (the same random draws:
+        :func:`~mtorsim.tumour.model.rescaled`)."""
         rows = []
-        cr = self.base.cr_threshold_mm.value
+        tm = TumourModel(population)
         for pt, drv in zip(self.patients, self.drives, strict=True):
-            upd = {
-                PATIENT_FIELD[k]: getattr(pt.tumour, PATIENT_FIELD[k])
-                * v
-                / getattr(self.base, k).median
-                for k, v in medians.items()
-            }
-            p2 = dataclasses.replace(pt, tumour=dataclasses.replace(pt.tumour, **upd))
-            rows.append(outcome(self.design, p2, drv, cr).row())
+            tp = rescaled(pt.tumour, self.base, population, self.design.setting)
+            rows.append(outcome(self.design, dataclasses.replace(pt, tumour=tp), drv, tm).row())
         return pd.DataFrame(rows)
 
 
-def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, float]:
-    """Each arm's KM median PFS (``median_pfs:<arm>``) and the primary HR."""
-    out = {}
+def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """Every arm's median PFS, ORR, CBR and response-at-visit (fractions) and every
+    comparison's HR, keyed ``<endpoint>:<arm or comparison>``, each with its N.  A median
+    that is not reached counts as the arm's longest follow-up (a lower bound), so the
+    objective still says which way to go."""
+    out: dict[str, tuple[float, int]] = {}
+    nan = float("nan")
     for arm in design.arms:
-        sub = frame[frame[N.ARM] == arm.id]
-        med = km_summary(sub[N.PFS_MONTHS].to_numpy(), sub[N.EVENT].to_numpy())["median"]
-        out[f"median_pfs:{arm.id}"] = float(med) if med is not None else float("nan")
-    if design.experimental and design.control:
-        strata = [f"{N.STRATUM}{f.name}" for f in design.stratification]
+        a = arm_summary(design, frame, arm.id)
+        med = a.pfs.median if a.pfs is not None else None
+        if med is None and a.n:  # not reached: at least the arm's longest follow-up
+            med = float(frame.loc[frame[N.ARM] == arm.id, N.PFS_MONTHS].max())
+        out[f"pfs_median:{arm.id}"] = (float(med) if med is not None else nan, a.n)
+        for ep in ("ORR", "CBR", "RESPONSE_AT"):
+            r = a.rate(ep)
+            pct = r.pct if r is not None else None
+            out[f"{ep}:{arm.id}"] = (pct / 100.0 if pct is not None else nan, a.n)
+    for e, c in design.comparison_pairs():
         try:
-            hr = cox_hazard_ratio(frame, design.experimental, design.control, strata)
-            out[N.HAZARD_RATIO] = hr["hazard_ratio"]
+            hr = compare(design, frame, e, c).hazard_ratio
         except ValueError:  # lifelines' ConvergenceError: no usable HR at these values
-            out[N.HAZARD_RATIO] = float("nan")
+            hr = None
+        out[f"hazard_ratio:{e} vs {c}"] = (float(hr) if hr is not None else nan, len(frame))
     return out
 
 
 class TrialObjective:
-    """J(theta) on the scaled parameter vector, over common-random-number cohorts.
-
-    Cohorts are built on first use and shared by every evaluation; with parallel starts
-    they travel to the worker processes with the objective.
-    """
+    """J(theta) on the scaled parameter vector, over common-random-number cohorts of
+    every design of the problem (built on first use and shared by every evaluation; with
+    parallel starts they travel to the worker processes with the objective)."""
 
     def __init__(
         self,
@@ -174,7 +234,8 @@ class TrialObjective:
         self.targets = targets
         self.values = values or {t.name: t.value for t in targets}
         self.table = problem.table
-        self._cohorts: list[Cohort] | None = None
+        self._cohorts: dict[str, list[Cohort]] | None = None
+        self.base = load_tumour_population()
 
     def with_values(self, values: dict[str, float]) -> TrialObjective:
         """The same objective (and cohorts) against other target values (bootstrap)."""
@@ -183,34 +244,50 @@ class TrialObjective:
         return other
 
     @property
-    def cohorts(self) -> list[Cohort]:
+    def cohorts(self) -> dict[str, list[Cohort]]:
         if self._cohorts is None:
-            assert self.problem.design is not None
-            design = load_design(self.problem.design)
-            base, cells = load_tumour_population(), CellResponseModel()
-            self._cohorts = [
-                Cohort.build(design, self.n_patients, s, base, cells) for s in self.seeds
-            ]
+            cells = CellResponseModel()
+            self._cohorts = {}
+            for name in self.problem.designs:
+                d = load_design(name)
+                n = min(self.n_patients, d.n_patients)
+                self._cohorts[d.id] = [Cohort.build(d, n, s, self.base, cells) for s in self.seeds]
         return self._cohorts
 
-    def simulated(self, x: np.ndarray) -> dict[str, float]:
-        """Mean over cohorts of each target statistic (geometric mean; NaN if unusable)."""
-        med = tumour_medians(self.table.values(x))
-        sims = [summary_stats(c.design, c.frame(med)) for c in self.cohorts]
+    def population(self, x: np.ndarray) -> PopulationTumour:
+        return self.base.with_parameters(tumour_parameters(self.table.values(x)))
+
+    def simulated(self, x: np.ndarray) -> dict[str, tuple[float, int]]:
+        """Each target's simulated statistic (geometric mean over cohorts for medians and
+        HRs, arithmetic for rates; NaN if unusable) and the simulated N behind it."""
+        pop = self.population(np.asarray(x, float))
+        stats = {
+            name: [summary_stats(c.design, c.frame(pop)) for c in cs]
+            for name, cs in self.cohorts.items()
+        }
         out = {}
         for t in self.targets:
-            vals = np.array([s[t.name] for s in sims], float)
-            ok = bool(np.all(np.isfinite(vals)) and np.all(vals > 0))
-            out[t.name] = float(np.exp(np.mean(np.log(vals)))) if ok else float("nan")
+            key = f"{t.endpoint}:{t.where}"
+            vals = np.array([s[key][0] for s in stats[t.design]], float)
+            n_sim = int(sum(s[key][1] for s in stats[t.design]))
+            if not np.all(np.isfinite(vals)):
+                out[t.name] = (float("nan"), n_sim)
+            elif t.kind == "log":
+                ok = bool(np.all(vals > 0))
+                out[t.name] = (float(np.exp(np.mean(np.log(vals)))) if ok else float("nan"), n_sim)
+            else:
+                out[t.name] = (float(np.mean(vals)), n_sim)
         return out
 
     def __call__(self, x: np.ndarray) -> float:
         sim = self.simulated(np.asarray(x, float))
         total = 0.0
         for t in self.targets:
-            if not math.isfinite(sim[t.name]):
+            v, n_sim = sim[t.name]
+            if not math.isfinite(v):
                 return PENALTY
-            total += ((math.log(sim[t.name]) - math.log(self.values[t.name])) / t.se_log) ** 2
+            ref = dataclasses.replace(t, value=self.values[t.name])
+            total += ref.residual(v, n_sim) ** 2
         return total
 
 
@@ -229,7 +306,7 @@ def _settings(problem: Problem, quick: bool, overrides: dict[str, Any] | None) -
 
 
 def calibrate_trial(
-    problem_id: str = "bolero-2",
+    problem_id: str = "clinical",
     quick: bool = False,
     overrides: dict[str, Any] | None = None,
     workers: int = 1,
@@ -247,11 +324,15 @@ def calibrate_trial(
     problem = load_calibration_set().problem(problem_id)
     if problem.kind != "trial":
         raise MtorsimError(f"{problem_id} is a {problem.kind} problem, not a trial problem")
+    check_calibration_set()
     st = _settings(problem, quick, overrides)
     targets = resolve_targets(problem)
     seeds = tuple(int(s) for s in st["cohort_seeds"])
     j = TrialObjective(problem, int(st["n_patients"]), seeds, targets)
-    say(f"building {len(seeds)} cohort(s) of {st['n_patients']} patients")
+    say(
+        f"building {len(seeds)} cohort(s) of up to {st['n_patients']} patients for each of "
+        f"{len(problem.designs)} designs"
+    )
     x_start = problem.table.nominal_scaled()
     j_start = j(x_start)
     sim_start = j.simulated(x_start)
@@ -274,7 +355,7 @@ def calibrate_trial(
     boot = []
     evaluations = 2 + sum(s.n_evals for s in starts)  # + the start and the fit reported
     for b in range(int(st["bootstrap"])):
-        drawn = {t.name: t.value * math.exp(t.se_log * rng.standard_normal()) for t in targets}
+        drawn = {t.name: t.drawn(rng) for t in targets}
         refit = minimize(
             j.with_values(drawn),
             problem.table,
@@ -291,13 +372,14 @@ def calibrate_trial(
     sd = list(np.std(np.asarray(boot), axis=0, ddof=1)) if len(boot) > 1 else None
     sim_fit = j.simulated(best.x)
     fitted = problem.table.values(best.x)
-    design = load_design(str(problem.design))
+    designs = [load_design(name) for name in problem.designs]
     tumour = load_tumour_population()
     return CalibrationResult(
         problem=problem.id,
         problem_kind="trial",
         method=f"pyPESTO {pypesto_version()} multistart of scipy {method} in the table's "
-        "scale (log10); common random numbers; parametric bootstrap of the targets",
+        "scale (log10); common random numbers; parametric bootstrap of the targets "
+        "(its refits are the ensemble runs draw from)",
         parameters=parameter_fits(problem.table, fitted, sd),
         objective_start=float(j_start),
         objective=best.fval,
@@ -307,19 +389,20 @@ def calibrate_trial(
             FitRow(
                 name=t.name,
                 target=t.value,
-                start_value=sim_start[t.name],
-                fitted_value=sim_fit[t.name],
-                se_log=t.se_log,
-                source=f"{t.outcome_id} (SE {t.se_source})",
+                start_value=sim_start[t.name][0],
+                fitted_value=sim_fit[t.name][0],
+                se_log=t.se if t.kind == "log" else None,
+                source=t.source,
             )
             for t in targets
         ],
         settings=st,
+        ensemble=[problem.table.values(x) for x in boot],
+        n_data=len(targets),
         provenance={
             "mtorsim_version": __version__,
             "model_hash": model_hash(),
-            "design": design.id,
-            "design_hash": design.digest(),
+            "designs": {d.id: d.digest() for d in designs},
             "calibration_set_hash": file_hash(calibration_set_path()),
             "tumour_file_cvs": {k: getattr(tumour, k).cv for k in PATIENT_FIELD},
         },
@@ -334,5 +417,5 @@ __all__ = [
     "calibrate_trial",
     "resolve_targets",
     "summary_stats",
-    "tumour_medians",
+    "tumour_parameters",
 ]

@@ -3,11 +3,14 @@ and no refitting, each endpoint beside its published value.
 
 Each design is run as ``replicates`` independent virtual trials of its own size (seeds
 ``seed, seed + 1, ...``); the simulated value is the median over replicates and the
-simulation interval their 2.5-97.5 percentiles.  Published values come from the knowledge
-base and from the design itself: reported medians, rates and hazard ratios, rates derived
-from best-response counts, and qualitative findings (the first-line temsirolimus trial's
-"no benefit" is consistent when the simulated HR interval contains 1).  With ``ida`` the
-report adds the independent-drug-action baseline for two-drug combination arms.
+simulation interval their 2.5-97.5 percentiles.  With an ensemble of calibrated parameter
+sets (the bootstrap refits of the trial calibration), replicate ``r`` uses member
+``r mod M``, so the interval covers parameter as well as sampling uncertainty.
+Published values come from the knowledge base and from the design itself: reported
+medians, rates and hazard ratios, rates derived from best-response counts, and
+qualitative findings (the first-line temsirolimus trial's "no benefit" is consistent when
+the simulated HR interval contains 1).  With ``ida`` the report adds the
+independent-drug-action baseline for two-drug combination arms.
 """
 
 from __future__ import annotations
@@ -122,11 +125,20 @@ def validate_design(
     tumour: PopulationTumour,
     model: CellResponseModel,
     n_patients: int | None = None,
+    ensemble: Sequence[PopulationTumour] | None = None,
 ) -> list[ValidationRow]:
-    """Replicate trials of one design, each endpoint beside its published value."""
+    """Replicate trials of one design, each endpoint beside its published value
+    (replicate ``r`` with ensemble member ``r mod M`` if an ensemble is given)."""
     effects = effect_models(d, model)
     summaries = [
-        run_trial(d, n_patients, seed + r, tumour=tumour, model=model, effects=effects).summary
+        run_trial(
+            d,
+            n_patients,
+            seed + r,
+            tumour=ensemble[r % len(ensemble)] if ensemble else tumour,
+            model=model,
+            effects=effects,
+        ).summary
         for r in range(replicates)
     ]
     pub = published_values(d)
@@ -160,11 +172,14 @@ def validate(
     calibration: str | None = None,
     progress: Callable[[str], None] | None = None,
     model: CellResponseModel | None = None,
+    ensemble: Sequence[PopulationTumour] | None = None,
+    fitted_counts: tuple[int, int] | None = None,
 ) -> ValidationReport:
     """The validation report.  No parameter is changed: every design runs with the
-    tumour population given (default: the shipped, calibrated one).  Designs of the
-    calibration set are left out (they are fitted, not predicted), except in the IDA
-    comparison, where they are marked."""
+    tumour population given (default: the shipped, calibrated one), or with the members
+    of ``ensemble`` in turn (parameter uncertainty).  Designs of the calibration set are
+    refused (they are fitted, not predicted), except in the IDA comparison, where they
+    are marked.  ``fitted_counts`` (parameters fitted, data fitted) goes in the report."""
     if replicates < 1:
         raise MtorsimError(f"replicates must be at least 1, got {replicates}")
     say = progress or (lambda _m: None)
@@ -179,7 +194,7 @@ def validate(
             continue
         n = n_patients_for(d, n_patients)[0]
         say(f"{d.name}: {replicates} x {n} patients")
-        rows.extend(validate_design(d, replicates, seed, tumour, model, n))
+        rows.extend(validate_design(d, replicates, seed, tumour, model, n, ensemble))
     comparisons: list[IDAComparison] = []
     if ida:
         for d in chosen:
@@ -194,6 +209,9 @@ def validate(
         calibration={
             "label": calibration or "shipped (tumour/data/tumour.yaml)",
             "calibration_trials": sorted(fitted),
+            "ensemble_members": len(ensemble) if ensemble else 0,
+            "parameters_fitted": None if fitted_counts is None else fitted_counts[0],
+            "data_fitted": None if fitted_counts is None else fitted_counts[1],
             "tumour_medians": {k: getattr(tumour, k).median for k in TUMOUR_MEDIANS},
             "pathway_parameters": dict(model.sim.parameters),
         },
