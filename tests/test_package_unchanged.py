@@ -32,7 +32,7 @@ def test_commands_leave_the_package_unchanged(
     before = _hashes()
     runner = CliRunner()
     for args, codes in (
-        (["calibrate", "clinical", "--quick", "--max-evals", "3", "--bootstrap", "0"], {0}),
+        (["calibrate", "clinical", "--quick", "--max-evals", "3", "--ensemble-size", "0"], {0}),
         # exit 1 when a check still fails after 3 evaluations; a crash is not an exit
         (["pathway", "calibrate", "--quick", "--max-evals", "3"], {0, 1}),
         (["trial", "run", "bolero-2", "--patients", "20"], {0}),

@@ -68,7 +68,7 @@ def test_calibration_results_round_trip(tmp_path: Path) -> None:
             "cohort_seeds": [1],
             "n_starts": 1,
             "max_evals": 4,
-            "bootstrap": 0,
+            "ensemble_size": 0,
         }
     )
     pathway_fit = calibrate_pathway(overrides={"n_starts": 1, "max_evals": 3})

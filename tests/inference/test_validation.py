@@ -102,7 +102,7 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
             "--quick",
             "--max-evals",
             "6",
-            "--bootstrap",
+            "--ensemble-size",
             "0",
             "--out",
             str(out),
@@ -123,12 +123,21 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
             "20",
             "--calibration",
             str(out),
+            "--uncertainty",
+            "3",
             "--out",
             str(tmp_path / "t"),
             "--json",
         ],
     )
     assert run.exit_code == 0, run.output
+    unc = json.loads(run.output)["uncertainty"]
+    from mtorsim.inference.results import ValidationReport
+
+    back = ValidationReport.load(tmp_path / "t" / "uncertainty.json")
+    assert back.model_dump(mode="json") == unc and back.replicates == 3
+    cbr = next(r for r in back.rows if r.endpoint == "CBR" and r.arm == "tam-eve")
+    assert cbr.published == pytest.approx(61.1)  # TAMRAD's published CBR beside it
     prov = json.loads(run.output)["summary"]["provenance"]
     assert prov["calibration"].startswith("clinical")
     assert prov["tumour_medians"]["effect_scale"] == pytest.approx(rec["parameters"][1]["fitted"])

@@ -17,7 +17,13 @@ from mtorsim.errors import MtorsimError
 @click.option("--patients", type=int, default=None, help="Patients per cohort.")
 @click.option("--starts", type=int, default=None, help="Optimiser starts (seeded multistart).")
 @click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
-@click.option("--bootstrap", type=int, default=None, help="Bootstrap refits for uncertainty.")
+@click.option(
+    "--ensemble-size",
+    "ensemble_size",
+    type=int,
+    default=None,
+    help="Parameter sets drawn from the fit's Gauss-Newton covariance (0: no uncertainty).",
+)
 @click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
 @click.option(
     "--out",
@@ -33,7 +39,7 @@ def calibrate_cmd(
     patients: int | None,
     starts: int | None,
     max_evals: int | None,
-    bootstrap: int | None,
+    ensemble_size: int | None,
     workers: int,
     out_path: str | None,
     as_json: bool,
@@ -63,7 +69,7 @@ def calibrate_cmd(
             "n_patients": patients,
             "n_starts": starts,
             "max_evals": max_evals,
-            "bootstrap": bootstrap,
+            "ensemble_size": ensemble_size,
         },
         workers=workers,
         progress=say(as_json),
@@ -84,7 +90,7 @@ def calibrate_cmd(
 
 
 @click.command("validate")
-@click.option("--replicates", type=int, default=10, show_default=True, help="Trials per design.")
+@click.option("--replicates", type=int, default=12, show_default=True, help="Trials per design.")
 @click.option("--patients", type=int, default=None, help="Patients per trial (default: N).")
 @click.option("--design", "designs", multiple=True, help="Only these designs (id or YAML).")
 @click.option("--ida/--no-ida", default=True, show_default=True, help="Add the IDA baseline.")
@@ -142,7 +148,7 @@ def validate_cmd(
         return
     unc = (
         f"parameter uncertainty from {len(members)} calibrated parameter sets"
-        if members
+        if members and len(members) > 1
         else "sampling uncertainty only"
     )
     echo_wrapped(
@@ -151,10 +157,10 @@ def validate_cmd(
         f"fitted to {rep.calibration['data_fitted']} published data); every design below "
         "is a prediction"
     )
-    if members and replicates < 2 * len(members):
+    if members and len(members) > 1 and replicates < len(members):
         click.echo(
             f"note: {replicates} replicates for {len(members)} parameter sets; use at least "
-            f"{2 * len(members)} for an interval that covers them",
+            f"{len(members)} so that every set is used",
             err=True,
         )
     for design, table in validation_tables(rep):

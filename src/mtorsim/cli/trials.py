@@ -112,6 +112,16 @@ def trial_schema(out_path: str | None) -> None:
     show_default=True,
     help="Also run the exact coupled path on this many patients and report the difference.",
 )
+@click.option(
+    "--uncertainty",
+    "replicates",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Also run this many replicate trials, each with a parameter set of the "
+    "calibration's ensemble, and print every endpoint's 95% interval (parameter and "
+    "sampling uncertainty; use at least twice the ensemble's size).",
+)
 @calibration_option
 @json_option
 def trial_run(
@@ -120,6 +130,7 @@ def trial_run(
     seed: int,
     out_dir: str | None,
     exact_n: int,
+    replicates: int,
     calibrations: tuple[str, ...],
     as_json: bool,
 ) -> None:
@@ -131,6 +142,11 @@ def trial_run(
     from mtorsim.trials.design import load_design
     from mtorsim.trials.run import run_trial
 
+    if replicates == 1 or replicates < 0:
+        raise click.BadParameter(
+            f"{replicates}: an interval needs at least 2 replicate trials (0: none)",
+            param_hint="--uncertainty",
+        )
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
     out = Path(out_dir) if out_dir else Path("mtorsim-out") / d.id
@@ -156,8 +172,18 @@ def trial_run(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     files = write_trial_outputs(result, out)
+    interval = None
+    if replicates > 0:
+        from mtorsim.inference.validate import ensemble_interval
+
+        interval = ensemble_interval(
+            d, replicates, seed, patients, calibrations, progress=say(as_json)
+        )
+        interval.save(out / "uncertainty.json")
+        files["uncertainty"] = str(out / "uncertainty.json")
     if as_json:
-        echo_json(result.to_dict(include_patients=False) | {"files": files})
+        extra = {"uncertainty": interval.model_dump(mode="json")} if interval else {}
+        echo_json(result.to_dict(include_patients=False) | {"files": files} | extra)
         return
     print_pair(
         f"{d.name} (virtual, seed {seed}, N {len(result.patients)}); "
@@ -172,6 +198,15 @@ def trial_run(
             f"exact coupled path, {ex.patients} patients: median PFS {ex.median_pfs_exact:.2f}"
             f" vs fast {ex.median_pfs_fast:.2f} months ({100 * ex.median_pfs_rel_diff:.2f}% apart)"
         )
+    if interval is not None:
+        from mtorsim.reports.tables import validation_tables
+
+        for _, table in validation_tables(interval):
+            print_pair(
+                f"{replicates} replicate trials with {interval.calibration['ensemble_members']}"
+                " calibrated parameter sets: median and 95% interval",
+                table,
+            )
     if result.provenance.note:
         click.echo(f"note: {result.provenance.note}")
     echo_wrapped(f"wrote {', '.join(Path(f).name for f in files.values())} to {out}")

@@ -232,7 +232,9 @@ CALIBRATION_MTOR_TRIAL = "bolero-2"
 
 def check_calibration_set(doc: CalibrationSet | None = None) -> None:
     """Refuse a calibration set that fits a result of a trial that gave an mTOR
-    inhibitor, other than BOLERO-2: those are what the model must predict."""
+    inhibitor, other than BOLERO-2: those are what the model must predict.  A design is
+    refused if any arm gives an mTOR inhibitor, or if its published results come from a
+    knowledge-base trial (the review's trials, which all tested one) other than BOLERO-2."""
     from mtorsim.knowledge.base import load_knowledge_base
     from mtorsim.knowledge.vocab import CLASS_GROUPS
     from mtorsim.trials.design import load_design
@@ -259,21 +261,20 @@ def check_calibration_set(doc: CalibrationSet | None = None) -> None:
                     f"{CALIBRATION_MTOR_TRIAL}'s results may be fitted, every other mTOR trial "
                     "is a prediction (mtorsim validate)"
                 )
+            if d.published is not None and d.published.trial is not None:
+                raise MtorsimError(
+                    f"{calibration_set_path()}: problem {p.id} fits {d.id}, whose published "
+                    f"results are the review's trial {d.published.trial!r}; only "
+                    f"{CALIBRATION_MTOR_TRIAL}'s results may be fitted (the review's other "
+                    "trials are predictions, mtorsim validate)"
+                )
 
 
 def calibration_trials() -> set[str]:
-    """Design ids that are calibration data (their results are not predictions)."""
+    """Design ids that are calibration data (their results are not predictions); the set
+    is checked first (:func:`check_calibration_set`)."""
+    check_calibration_set()
     return {d for p in load_calibration_set().problems for d in p.designs}
-
-
-def calibration_data() -> set[tuple[str, str, str]]:
-    """Every fitted datum as (design, endpoint, arm or comparison)."""
-    return {
-        (str(t.design), str(t.endpoint), str(t.arm or t.comparison))
-        for p in load_calibration_set().problems
-        for t in p.targets
-        if t.design is not None
-    }
 
 
 __all__ = [
@@ -283,7 +284,6 @@ __all__ = [
     "ParameterTable",
     "Problem",
     "Target",
-    "calibration_data",
     "calibration_set_path",
     "calibration_trials",
     "check_calibration_set",

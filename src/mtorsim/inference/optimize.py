@@ -120,16 +120,15 @@ def minimize(
 
     lb, ub = table.bounds_scaled()
     nominal = table.nominal_scaled()
-    shift = (
-        SIMPLEX_STEP / 0.05 - nominal if method == "Nelder-Mead" else np.zeros_like(nominal)
-    )
+    shift = SIMPLEX_STEP / 0.05 - nominal if method == "Nelder-Mead" else np.zeros_like(nominal)
     first = [np.asarray(g, float) + shift for g in guesses] if guesses else [nominal + shift]
     problem = pypesto.Problem(
         objective=pypesto.Objective(fun=_Shifted(objective, shift)),
         lb=lb + shift,
         ub=ub + shift,
         x_names=table.ids,
-        x_scales=[r.scale for r in table.free],
+        # the optimiser's coordinates are shifted for Nelder-Mead (no longer log10 values)
+        x_scales=[r.scale if not shift.any() else "lin" for r in table.free],
         x_guesses=np.asarray(first),
         copy_objective=False,
         startpoint_method=SeededStarts(tuple(nominal + shift), spread, seed),

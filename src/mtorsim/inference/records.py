@@ -9,7 +9,6 @@ shipped name or a path.
 
 from __future__ import annotations
 
-import math
 from importlib import resources
 from pathlib import Path
 from typing import cast
@@ -62,41 +61,14 @@ def apply_to_tumour(
 def ensemble_populations(
     result: CalibrationResult, base: PopulationTumour | None = None
 ) -> list[PopulationTumour]:
-    """One tumour population per parameter set of the record's ensemble (its bootstrap
-    refits); the fitted values alone when the record has none.
-
-    When the fit is worse than its stated errors allow (objective J above its degrees of
-    freedom, n_data - n_parameters), each member's distance from the fit is stretched by
-    the Birge ratio sqrt(J / dof) in the optimiser's scale: the usual inflation of a
-    least-squares covariance for misfit, so that a model that cannot fit its data within
-    their errors does not claim their precision.
-    """
+    """One tumour population per parameter set of the record's ensemble (draws of the
+    fit's Gauss-Newton covariance, misfit-inflated); the fitted values alone when the
+    record has none."""
     base = base if base is not None else load_tumour_population()
     if not result.ensemble:
         return [apply_to_tumour(result, base)]
     label = f"calibrated: {result.problem} (ensemble member of the calibration record)"
-    k = birge_ratio(result)
-    rows = {p.id: p for p in result.parameters}
-    out = []
-    for member in result.ensemble:
-        values = {}
-        for pid, v in member.items():
-            p = rows[pid]
-            if p.scale == "log10":
-                x = math.log10(p.fitted) + k * (math.log10(v) - math.log10(p.fitted))
-                values[pid] = min(max(10.0**x, p.lower), p.upper)
-            else:
-                values[pid] = min(max(p.fitted + k * (v - p.fitted), p.lower), p.upper)
-        out.append(base.with_parameters(tumour_parameters(values), label))
-    return out
-
-
-def birge_ratio(result: CalibrationResult) -> float:
-    """sqrt(J / dof) if above 1 (the fit is worse than its data's errors), else 1."""
-    dof = (result.n_data or len(result.fit)) - len(result.parameters)
-    if dof <= 0 or not math.isfinite(result.objective):
-        return 1.0
-    return max(1.0, math.sqrt(result.objective / dof))
+    return [base.with_parameters(tumour_parameters(v), label) for v in result.ensemble]
 
 
 #: the shipped trial calibration runs use by default
@@ -144,7 +116,6 @@ __all__ = [
     "DEFAULT_TRIAL_CALIBRATION",
     "apply_calibrations",
     "apply_to_tumour",
-    "birge_ratio",
     "ensemble_populations",
     "load_calibration",
     "shipped_calibrations",

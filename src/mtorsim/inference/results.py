@@ -28,7 +28,9 @@ class ParameterFit(Record):
     lower: float
     upper: float
     sd_scaled: float | None = Field(
-        default=None, description="bootstrap SD in the optimiser's scale (log10 for log10)"
+        default=None,
+        description="SD in the optimiser's scale (log10 for log10): bootstrap "
+        "or Gauss-Newton, as the record's method says",
     )
     source: str
 
@@ -81,7 +83,7 @@ class CalibrationResult(Record):
     seconds: float
     ensemble: list[dict[str, float]] = Field(
         default_factory=list,
-        description="parameter sets (linear values by id) of the bootstrap refits: the "
+        description="parameter sets (linear values by id) drawn from the fit's uncertainty: the "
         "parameter uncertainty that runs draw from",
     )
     n_data: int | None = Field(default=None, description="published data fitted")

@@ -6,18 +6,20 @@ tumour-population parameters (medians, class links, endocrine-trait factors, set
 growth factors; :meth:`PopulationTumour.with_parameters`) against the published medians,
 hazard ratios and rates of several designs::
 
-    J(theta) = sum_medians,HR ((log sim - log pub) / se_log)^2
+    J(theta) = sum_medians,HR (log sim - log pub)^2 / (se_log^2 + se_sim^2)
              + sum_rates ((sim - pub) / se)^2,   se^2 = p (1 - p) (1/n_pub + 1/n_sim)
 
-with ``se_log`` of an HR from its CI, the set's stated SE for medians, and a rate's SE
-binomial in both the published and the simulated trial (simulation noise counted, not
-ignored).  The same seeded virtual cohorts are re-used for every evaluation (common random
-numbers): only the tumour course is recomputed on their cached drug effects
-(:class:`~mtorsim.trials.engine.Drive`).  The optimiser is pyPESTO's wrapper of scipy in
-the table's scale with a seeded multistart (the set's start first); uncertainty comes
-from a parametric bootstrap: the targets are redrawn from their sampling distributions
-and the fit repeated from the optimum.  The bootstrap fits are kept in the record, and
-runs draw parameter sets from them (an ensemble).
+with ``se_log`` of an HR from its CI and the set's stated SE for medians, ``se_sim`` the
+simulated trial's own sampling SE (log median: 1/sqrt(events); log HR: sqrt(1/d1 + 1/d2),
+the large-sample forms), and a rate's SE binomial in both the published and the
+simulated trial: simulation noise is counted, not ignored. The same seeded virtual
+cohorts are re-used for every evaluation (common random numbers): only the tumour course
+is recomputed on their cached drug effects (:class:`~mtorsim.trials.engine.Drive`). The
+optimiser is pyPESTO's wrapper of scipy in the table's scale with a seeded multistart
+(the set's start first).  Uncertainty is the Gauss-Newton (Laplace) covariance of the
+standardised residuals at the fit, inflated by the Birge ratio when the fit is worse than
+its errors (:func:`gauss_newton_ensemble`); seeded draws from it are kept in the record as
+an ensemble that runs draw parameter sets from.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +38,7 @@ import pandas as pd
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
 from mtorsim.inference.calibration_set import (
+    ParameterTable,
     Problem,
     calibration_set_path,
     check_calibration_set,
@@ -95,20 +99,15 @@ class ResolvedTarget:
     n: int | None
     source: str
 
-    def residual(self, sim: float, n_sim: int) -> float:
+    def residual(self, sim: float, n_sim: int, se_sim: float = 0.0) -> float:
+        """Standardised residual of a simulated value (``n_sim`` simulated patients;
+        ``se_sim`` the simulated log statistic's own SE)."""
         if self.kind == "log":
-            return (math.log(sim) - math.log(self.value)) / self.se
+            return (math.log(sim) - math.log(self.value)) / math.hypot(self.se, se_sim)
         p = min(max(self.value, RATE_FLOOR), 1.0 - RATE_FLOOR)
         assert self.n is not None
         se = math.sqrt(p * (1 - p) * (1.0 / self.n + 1.0 / max(n_sim, 1)))
         return (sim - self.value) / se
-
-    def drawn(self, rng: np.random.Generator) -> float:
-        """A value redrawn from the target's sampling distribution (bootstrap)."""
-        if self.kind == "log":
-            return self.value * math.exp(self.se * rng.standard_normal())
-        assert self.n is not None
-        return float(rng.binomial(self.n, self.value)) / self.n
 
 
 def resolve_targets(problem: Problem) -> list[ResolvedTarget]:
@@ -190,29 +189,40 @@ class Cohort:
         return pd.DataFrame(rows)
 
 
-def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, tuple[float, int]]:
+def design_seed(seed: int, design_id: str) -> int:
+    """A cohort seed of its own for each design, so that patient ``i`` of two designs
+    does not share a random stream (the targets' simulation errors stay independent)."""
+    return seed * 100_003 + zlib.crc32(design_id.encode()) % 100_000
+
+
+def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, tuple[float, int, float]]:
     """Every arm's median PFS, ORR, CBR and response-at-visit (fractions) and every
-    comparison's HR, keyed ``<endpoint>:<arm or comparison>``, each with its N.  A median
-    that is not reached counts as the arm's longest follow-up (a lower bound), so the
-    objective still says which way to go."""
-    out: dict[str, tuple[float, int]] = {}
+    comparison's HR, keyed ``<endpoint>:<arm or comparison>``, each with its N and, for
+    medians and HRs, the SE of its log (large-sample: 1/sqrt(events), sqrt(1/d1 + 1/d2)).
+    A median that is not reached counts as the arm's longest follow-up (a lower bound), so
+    the objective still says which way to go."""
+    out: dict[str, tuple[float, int, float]] = {}
     nan = float("nan")
+    events: dict[str, int] = {}
     for arm in design.arms:
         a = arm_summary(design, frame, arm.id)
+        events[arm.id] = max(a.events or 0, 1)
         med = a.pfs.median if a.pfs is not None else None
         if med is None and a.n:  # not reached: at least the arm's longest follow-up
             med = float(frame.loc[frame[N.ARM] == arm.id, N.PFS_MONTHS].max())
-        out[f"pfs_median:{arm.id}"] = (float(med) if med is not None else nan, a.n)
+        se = 1.0 / math.sqrt(events[arm.id])
+        out[f"pfs_median:{arm.id}"] = (float(med) if med is not None else nan, a.n, se)
         for ep in ("ORR", "CBR", "RESPONSE_AT"):
             r = a.rate(ep)
             pct = r.pct if r is not None else None
-            out[f"{ep}:{arm.id}"] = (pct / 100.0 if pct is not None else nan, a.n)
+            out[f"{ep}:{arm.id}"] = (pct / 100.0 if pct is not None else nan, a.n, 0.0)
     for e, c in design.comparison_pairs():
         try:
             hr = compare(design, frame, e, c).hazard_ratio
         except ValueError:  # lifelines' ConvergenceError: no usable HR at these values
             hr = None
-        out[f"hazard_ratio:{e} vs {c}"] = (float(hr) if hr is not None else nan, len(frame))
+        se = math.sqrt(1.0 / events[e] + 1.0 / events[c])
+        out[f"hazard_ratio:{e} vs {c}"] = (float(hr) if hr is not None else nan, len(frame), se)
     return out
 
 
@@ -227,21 +237,17 @@ class TrialObjective:
         n_patients: int,
         seeds: tuple[int, ...],
         targets: list[ResolvedTarget],
-        values: dict[str, float] | None = None,
     ) -> None:
         self.problem = problem
         self.n_patients, self.seeds = n_patients, seeds
         self.targets = targets
-        self.values = values or {t.name: t.value for t in targets}
         self.table = problem.table
         self._cohorts: dict[str, list[Cohort]] | None = None
         self.base = load_tumour_population()
-
-    def with_values(self, values: dict[str, float]) -> TrialObjective:
-        """The same objective (and cohorts) against other target values (bootstrap)."""
-        other = TrialObjective(self.problem, self.n_patients, self.seeds, self.targets, values)
-        other._cohorts = self.cohorts
-        return other
+        #: each log target's simulation SE, taken once at the set's start and then held
+        #: fixed (were it recomputed at every theta, parameters giving fewer events would
+        #: earn a larger SE and so a smaller objective)
+        self._se_sim: dict[str, float] | None = None
 
     @property
     def cohorts(self) -> dict[str, list[Cohort]]:
@@ -251,15 +257,18 @@ class TrialObjective:
             for name in self.problem.designs:
                 d = load_design(name)
                 n = min(self.n_patients, d.n_patients)
-                self._cohorts[d.id] = [Cohort.build(d, n, s, self.base, cells) for s in self.seeds]
+                self._cohorts[d.id] = [
+                    Cohort.build(d, n, design_seed(s, d.id), self.base, cells) for s in self.seeds
+                ]
         return self._cohorts
 
     def population(self, x: np.ndarray) -> PopulationTumour:
         return self.base.with_parameters(tumour_parameters(self.table.values(x)))
 
-    def simulated(self, x: np.ndarray) -> dict[str, tuple[float, int]]:
+    def simulated(self, x: np.ndarray) -> dict[str, tuple[float, int, float]]:
         """Each target's simulated statistic (geometric mean over cohorts for medians and
-        HRs, arithmetic for rates; NaN if unusable) and the simulated N behind it."""
+        HRs, arithmetic for rates; NaN if unusable), the simulated N behind it and the SE
+        of the (log) statistic's mean over cohorts."""
         pop = self.population(np.asarray(x, float))
         stats = {
             name: [summary_stats(c.design, c.frame(pop)) for c in cs]
@@ -270,35 +279,95 @@ class TrialObjective:
             key = f"{t.endpoint}:{t.where}"
             vals = np.array([s[key][0] for s in stats[t.design]], float)
             n_sim = int(sum(s[key][1] for s in stats[t.design]))
+            ses = np.array([s[key][2] for s in stats[t.design]], float)
+            se_mean = float(np.sqrt(np.sum(ses**2)) / len(ses))
             if not np.all(np.isfinite(vals)):
-                out[t.name] = (float("nan"), n_sim)
+                out[t.name] = (float("nan"), n_sim, se_mean)
             elif t.kind == "log":
                 ok = bool(np.all(vals > 0))
-                out[t.name] = (float(np.exp(np.mean(np.log(vals)))) if ok else float("nan"), n_sim)
+                v = float(np.exp(np.mean(np.log(vals)))) if ok else float("nan")
+                out[t.name] = (v, n_sim, se_mean)
             else:
-                out[t.name] = (float(np.mean(vals)), n_sim)
+                out[t.name] = (float(np.mean(vals)), n_sim, se_mean)
         return out
 
-    def __call__(self, x: np.ndarray) -> float:
+    @property
+    def se_sim(self) -> dict[str, float]:
+        if self._se_sim is None:
+            sim = self.simulated(self.table.nominal_scaled())
+            self._se_sim = {k: v[2] if math.isfinite(v[2]) else 0.0 for k, v in sim.items()}
+        return self._se_sim
+
+    def residuals(self, x: np.ndarray) -> np.ndarray | None:
+        """Each target's standardised residual at ``x`` (None if a statistic is unusable)."""
         sim = self.simulated(np.asarray(x, float))
-        total = 0.0
+        se = self.se_sim
+        out = []
         for t in self.targets:
-            v, n_sim = sim[t.name]
+            v, n_sim, _ = sim[t.name]
             if not math.isfinite(v):
-                return PENALTY
-            ref = dataclasses.replace(t, value=self.values[t.name])
-            total += ref.residual(v, n_sim) ** 2
-        return total
+                return None
+            out.append(t.residual(v, n_sim, se[t.name]))
+        return np.asarray(out)
+
+    def __call__(self, x: np.ndarray) -> float:
+        r = self.residuals(x)
+        return PENALTY if r is None else float(np.sum(r**2))
+
+
+def gauss_newton_ensemble(
+    j: TrialObjective,
+    x_best: np.ndarray,
+    step: float,
+    size: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Parameter uncertainty at the fit: the Gauss-Newton (Laplace) covariance
+    (J_r^T J_r)^-1 of the standardised residuals r, its Jacobian J_r by central
+    differences of ``step`` (in the optimiser's scale: wide enough to step over the
+    objective's small plateaus under common random numbers), times the Birge ratio
+    squared J / dof when the fit is worse than its errors; then ``size`` seeded draws from
+    the normal approximation, clipped to the bounds.  Returns (draws, SDs, Birge ratio).
+    """
+    r0 = j.residuals(x_best)
+    if r0 is None:
+        raise MtorsimError("the fit gives an unusable statistic; no uncertainty estimate")
+    lb, ub = j.table.bounds_scaled()
+    cols = []
+    for i in range(len(x_best)):
+        e = np.zeros_like(x_best)
+        e[i] = step
+        hi, lo = j.residuals(np.minimum(x_best + e, ub)), j.residuals(np.maximum(x_best - e, lb))
+        width = float(np.minimum(x_best + e, ub)[i] - np.maximum(x_best - e, lb)[i])
+        cols.append((hi - lo) / width if hi is not None and lo is not None else np.zeros_like(r0))
+    jac = np.column_stack(cols)
+    dof = max(len(r0) - len(x_best), 1)
+    birge = max(1.0, math.sqrt(float(np.sum(r0**2)) / dof))
+    # pinv: a parameter the data do not inform (zero column) gets no finite variance from
+    # the data; it is then bounded by its calibration-set bounds (clipped below)
+    cov = np.linalg.pinv(jac.T @ jac) * birge**2
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    rng = np.random.default_rng(seed)
+    z = rng.multivariate_normal(np.zeros(len(x_best)), cov, size=size, method="svd")
+    draws = np.clip(x_best + z, lb, ub)
+    return draws, sd, birge
+
+
+def clamped(table: ParameterTable, values: dict[str, float]) -> dict[str, float]:
+    """Linear values held inside their bounds (a draw clipped in log10 can round to just
+    outside them)."""
+    rows = {r.id: r for r in table.free}
+    return {k: min(max(v, rows[k].lower), rows[k].upper) for k, v in values.items()}
 
 
 def _settings(problem: Problem, quick: bool, overrides: dict[str, Any] | None) -> dict[str, Any]:
     st = problem.settings_for(quick, overrides)
     n, seeds = int(st["n_patients"]), tuple(int(s) for s in st["cohort_seeds"])
-    if n < 20 or not seeds or int(st["max_evals"]) < 1 or int(st["bootstrap"]) < 0:
+    if n < 20 or not seeds or int(st["max_evals"]) < 1 or int(st["ensemble_size"]) < 0:
         raise MtorsimError(
             "calibration needs at least 20 patients per cohort, one seed, one optimiser "
-            f"evaluation and a bootstrap count >= 0 (got {n} patients, seeds {list(seeds)}, "
-            f"{st['max_evals']} evaluations, bootstrap {st['bootstrap']})"
+            f"evaluation and an ensemble size >= 0 (got {n} patients, seeds {list(seeds)}, "
+            f"{st['max_evals']} evaluations, ensemble {st['ensemble_size']})"
         )
     if int(st["n_starts"]) < 1:
         raise MtorsimError(f"calibration needs at least one start, got {st['n_starts']}")
@@ -315,7 +384,7 @@ def calibrate_trial(
     """Fit a trial problem of the calibration set (deterministic for given settings).
 
     ``overrides`` replace settings (``n_patients``, ``cohort_seeds``, ``n_starts``,
-    ``max_evals``, ``bootstrap``, ...); ``quick`` uses the problem's small setting;
+    ``max_evals``, ``ensemble_size``, ...); ``quick`` uses the problem's small setting;
     ``workers > 1`` runs the starts in parallel processes (same result).
     """
     t_start = time.perf_counter()
@@ -350,26 +419,16 @@ def calibrate_trial(
         workers,
     )
     best = starts[0]
-    say(f"best objective {best.fval:.4g}; bootstrap of the targets ({st['bootstrap']} refits)")
-    rng = np.random.default_rng(int(st["bootstrap_seed"]))
-    boot = []
-    evaluations = 2 + sum(s.n_evals for s in starts)  # + the start and the fit reported
-    for b in range(int(st["bootstrap"])):
-        drawn = {t.name: t.drawn(rng) for t in targets}
-        refit = minimize(
-            j.with_values(drawn),
-            problem.table,
-            method,
-            dict(st.get("options", {})) | {"maxfev": int(st["bootstrap_evals"])},
-            1,
-            int(st["seed"]),
-            0.0,
-            guesses=[best.x],
+    size, step = int(st["ensemble_size"]), float(st["jacobian_step_log10"])
+    evaluations = 2 + sum(s.n_evals for s in starts)
+    draws, sd, birge = np.empty((0, len(best.x))), None, 1.0
+    if size > 0:
+        say(f"best objective {best.fval:.4g}; Gauss-Newton uncertainty ({2 * len(best.x)} runs)")
+        evaluations += 2 * len(best.x)
+        draws, sd_scaled, birge = gauss_newton_ensemble(
+            j, best.x, step, size, int(st["ensemble_seed"])
         )
-        boot.append(refit[0].x)
-        evaluations += refit[0].n_evals
-        say(f"bootstrap {b + 1}/{st['bootstrap']}")
-    sd = list(np.std(np.asarray(boot), axis=0, ddof=1)) if len(boot) > 1 else None
+        sd = [float(v) for v in sd_scaled]
     sim_fit = j.simulated(best.x)
     fitted = problem.table.values(best.x)
     designs = [load_design(name) for name in problem.designs]
@@ -378,8 +437,10 @@ def calibrate_trial(
         problem=problem.id,
         problem_kind="trial",
         method=f"pyPESTO {pypesto_version()} multistart of scipy {method} in the table's "
-        "scale (log10); common random numbers; parametric bootstrap of the targets "
-        "(its refits are the ensemble runs draw from)",
+        "scale (log10); common random numbers; Gauss-Newton covariance of the standardised "
+        f"residuals (central differences of {step:g}), times the Birge ratio squared "
+        f"({birge:.3g}^2); the ensemble runs draw from is {size} draws of that normal "
+        "approximation",
         parameters=parameter_fits(problem.table, fitted, sd),
         objective_start=float(j_start),
         objective=best.fval,
@@ -397,7 +458,7 @@ def calibrate_trial(
             for t in targets
         ],
         settings=st,
-        ensemble=[problem.table.values(x) for x in boot],
+        ensemble=[clamped(problem.table, problem.table.values(x)) for x in draws],
         n_data=len(targets),
         provenance={
             "mtorsim_version": __version__,

@@ -4,7 +4,7 @@ and no refitting, each endpoint beside its published value.
 Each design is run as ``replicates`` independent virtual trials of its own size (seeds
 ``seed, seed + 1, ...``); the simulated value is the median over replicates and the
 simulation interval their 2.5-97.5 percentiles.  With an ensemble of calibrated parameter
-sets (the bootstrap refits of the trial calibration), replicate ``r`` uses member
+sets (draws of the trial calibration's Gauss-Newton covariance), replicate ``r`` uses member
 ``r mod M``, so the interval covers parameter as well as sampling uncertainty.
 Published values come from the knowledge base and from the design itself: reported
 medians, rates and hazard ratios, rates derived from best-response counts, and
@@ -187,6 +187,13 @@ def validate(
     model = model if model is not None else CellResponseModel()
     fitted = calibration_trials()
     chosen = [load_design(x) for x in (designs or list(builtin_designs()))]
+    if designs and all(d.id in fitted for d in chosen):
+        raise MtorsimError(
+            f"{', '.join(d.id for d in chosen)}: calibration data (fitted, in "
+            "inference/data/calibration_set.yaml), not predictions; validate scores only "
+            "designs outside the calibration set (`mtorsim trial run DESIGN --uncertainty 12` "
+            "shows a fitted trial beside its published values)"
+        )
     rows: list[ValidationRow] = []
     for d in chosen:
         if d.id in fitted:
@@ -220,4 +227,46 @@ def validate(
     )
 
 
-__all__ = ["count_rates", "validate", "validate_design"]
+def ensemble_interval(
+    design: str | Path | Design,
+    replicates: int,
+    seed: int = DEFAULT_SEED,
+    n_patients: int | None = None,
+    calibrations: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+) -> ValidationReport:
+    """Replicate trials of one design (calibration data or not), replicate ``r`` with the
+    trial calibration's ensemble member ``r mod M``: each endpoint's median and 95%
+    interval over parameter and sampling uncertainty, beside its published value."""
+    from mtorsim.inference.records import apply_calibrations, ensemble_populations, trial_record
+
+    if replicates < 2:
+        raise MtorsimError(f"an interval needs at least 2 replicate trials, got {replicates}")
+    d = design if isinstance(design, Design) else load_design(design)
+    tumour, cells, label = apply_calibrations(tuple(calibrations))
+    record = trial_record(tuple(calibrations))
+    members = ensemble_populations(record)
+    model = cells if cells is not None else CellResponseModel()
+    n = n_patients_for(d, n_patients)[0]
+    (progress or (lambda _m: None))(
+        f"{d.name}: {replicates} x {n} patients over {len(members)} parameter sets"
+    )
+    rows = validate_design(
+        d, replicates, seed, tumour or load_tumour_population(), model, n, members
+    )
+    return ValidationReport(
+        rows=rows,
+        replicates=replicates,
+        seed=seed,
+        calibration={
+            "label": label or f"shipped ({record.problem})",
+            "calibration_trials": sorted(calibration_trials()),
+            "ensemble_members": len(members),
+            "parameters_fitted": len(record.parameters),
+            "data_fitted": record.n_data or len(record.fit),
+        },
+        provenance={"mtorsim_version": __version__, "model_hash": model_hash()},
+    )
+
+
+__all__ = ["count_rates", "ensemble_interval", "validate", "validate_design"]

@@ -49,7 +49,7 @@ SURFACE_POINTS = 10
 DYNAMIC_STEP_H = 1.0
 
 #: (proliferation, survival, ER activity) on a time grid
-Signals = tuple[np.ndarray, np.ndarray, np.ndarray]
+SignalArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,16 @@ class EffectModel(ABC):
         self,
         context: Context,
         t_days: np.ndarray,
-        signals_of: Callable[[tuple[str, ...]], Signals],
+        signals_of: Callable[[tuple[str, ...]], SignalArrays],
         cyto_nM: dict[str, np.ndarray],
     ) -> EffectBlock:
         """Net-growth change on ``t_days`` from signalling outputs (``signals_of`` a tuple
         of signalling agents present) and cytotoxic levels, linked by class."""
         cells = self.cells
         g0 = cells.untreated_net(context)
-        memo: dict[tuple[str, ...], Signals] = {}
+        memo: dict[tuple[str, ...], SignalArrays] = {}
 
-        def signals(agents: tuple[str, ...]) -> Signals:
+        def signals(agents: tuple[str, ...]) -> SignalArrays:
             if agents not in memo:
                 if agents:
                     memo[agents] = signals_of(agents)
@@ -217,7 +217,7 @@ class ResponseSurface:
             prol[idx], surv[idx], er[idx] = r["proliferation"], r["survival"], r["ER_activity"]
         return ResponseSurface(agents, nodes, prol, surv, er)
 
-    def __call__(self, conc: np.ndarray) -> Signals:
+    def __call__(self, conc: np.ndarray) -> SignalArrays:
         """(proliferation, survival, ER activity) at ``conc`` of shape (n_points,
         n_agents), nM."""
         c = np.atleast_2d(np.asarray(conc, float))
@@ -297,7 +297,7 @@ class SurfaceEffect(EffectModel):
         surf = self.surface(context)
         order = [d.agent for d in self.signalling]
 
-        def signals_of(agents: tuple[str, ...]) -> Signals:
+        def signals_of(agents: tuple[str, ...]) -> SignalArrays:
             assert surf is not None
             cm = np.column_stack([conc[a] if a in agents else np.zeros(n) for a in order])
             return surf(cm)
@@ -364,7 +364,7 @@ class DynamicEffect(EffectModel):
                 agents: tuple[str, ...],
                 conc_mid: dict[str, np.ndarray] = conc_mid,
                 edges: np.ndarray = edges,
-            ) -> Signals:
+            ) -> SignalArrays:
                 held = np.column_stack([conc_mid[a] for a in agents])
                 held = np.vstack([held, held[-1:]])  # the last row only closes the grid
                 out = self._sim(agents).driven_course(

@@ -13,7 +13,7 @@ import json
 import math
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -26,7 +26,7 @@ from mtorsim.pathway.build import parameter_values
 from mtorsim.pathway.contexts import load_context
 from mtorsim.pharmacology.drugpk import drug_pk
 from mtorsim.pharmacology.regimen import Regimen, RegimenText
-from mtorsim.tumour.model import EndocrineTrait, LogNormal, Setting
+from mtorsim.tumour.model import SETTINGS, EndocrineTrait, LogNormal, Setting
 
 DESIGN_FORMAT = "1.0"
 
@@ -227,6 +227,16 @@ class Design(_Strict):
     endpoints: list[Endpoint] = Field(min_length=1)
     published: Published | None = None
     notes: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_setting(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "setting" not in data:
+            raise ValueError(
+                "setting: give the clinical setting (it sets tumour growth and the patients' "
+                f"endocrine traits), one of {', '.join(SETTINGS)}; see docs/trial-designs.md"
+            )
+        return data
 
     @field_validator("arms")
     @classmethod

@@ -117,16 +117,21 @@ def endocrine_trait(
     for patients in the stratum and to the others for the rest."""
     mix = tumour.settings[design.setting].endocrine
     allowed: tuple[EndocrineTrait, ...] = ENDOCRINE_TRAITS
-    for f in design.stratification:
+    where = ""
+    for f in design.stratification:  # at most one such factor (the design checks)
         if f.endocrine_traits is not None:
             inside = strata[f.name]
             allowed = tuple(t for t in ENDOCRINE_TRAITS if (t in f.endocrine_traits) == inside)
+            where = (
+                f" for patients {'in' if inside else 'outside'} stratum {f.name!r} "
+                f"(endocrine_traits {f.endocrine_traits})"
+            )
     w = np.array([mix.get(t, 0.0) for t in allowed], float)
     if not w.sum() > 0:
         raise MtorsimError(
             f"design {design.id}: setting {design.setting} has no patients with endocrine "
-            f"traits {list(allowed)} (its mix is {mix}); change the stratification factor's "
-            "endocrine_traits or the setting"
+            f"traits {list(allowed)}{where}: its mix is {mix} (tumour/data/tumour.yaml); "
+            "change the factor's endocrine_traits, its prevalence, or the setting"
         )
     cum = np.cumsum(w / w.sum())
     return allowed[min(int(np.searchsorted(cum, u, side="right")), len(allowed) - 1)]

@@ -168,16 +168,22 @@ class PopulationTumour(BaseModel):
         head, *rest = pid.split(".")
         if head in PATIENT_FIELD and not rest:
             return float(getattr(self, head).median)
-        if head == "classes" and len(rest) == 2 and rest[0] in self.classes:
+        if (
+            head == "classes"
+            and len(rest) == 2
+            and rest[0] in self.classes
+            and rest[1] in ("weight", "resistance")
+        ):
             return float(getattr(self.classes[rest[0]], rest[1]).value)
-        if head == "endocrine_sensitivity" and len(rest) == 1:
-            return float(self.endocrine_sensitivity[rest[0]].value)  # type: ignore[index]
-        if head == "settings" and len(rest) == 2 and rest[1] == "growth":
-            return float(self.settings[rest[0]].growth.value)  # type: ignore[index]
+        if head == "endocrine_sensitivity" and len(rest) == 1 and rest[0] in ENDOCRINE_TRAITS:
+            return float(self.endocrine_sensitivity[rest[0]].value)
+        if head == "settings" and len(rest) == 2 and rest[0] in SETTINGS and rest[1] == "growth":
+            return float(self.settings[rest[0]].growth.value)
         raise MtorsimError(
             f"no tumour parameter {pid!r}; ids are a median ({', '.join(PATIENT_FIELD)}), "
-            "classes.<class>.weight|resistance, endocrine_sensitivity.<trait> or "
-            "settings.<setting>.growth"
+            f"classes.<{'|'.join(LINK_CLASSES)}>.<weight|resistance>, "
+            f"endocrine_sensitivity.<{'|'.join(ENDOCRINE_TRAITS)}> or "
+            f"settings.<{'|'.join(SETTINGS)}>.growth"
         )
 
     def with_parameters(
