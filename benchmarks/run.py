@@ -128,7 +128,10 @@ def main() -> None:
     from mtorsim.inference.trial_calibration import TrialObjective, resolve_targets
 
     problem = load_calibration_set().problem("clinical")
-    j = TrialObjective(problem, 500, (20131,), resolve_targets(problem))
+    cfg = problem.settings
+    j = TrialObjective(
+        problem, cfg["n_patients"], tuple(cfg["cohort_seeds"]), resolve_targets(problem)
+    )
     t0 = time.perf_counter()
     j.cohorts  # noqa: B018 - builds the cohorts
     n_cal = sum(len(c.patients) for cs in j.cohorts.values() for c in cs)

@@ -46,6 +46,39 @@ def test_ida_hand_computed_exponential_case() -> None:
     assert 5.0 < m3 < m0
 
 
+def test_published_monotherapy_baseline_against_its_closed_form_bounds() -> None:
+    """The model-free IDA baseline: every entry of data/monotherapy.yaml is cited and
+    names a known drug; exponential curves of two published medians give, at rho = 0, the
+    closed-form independent median, and at the default rho a median between the better
+    drug's (rho = 1) and that one (Palmer & Sorger 2017)."""
+    from mtorsim.inference.ida import (
+        DEFAULT_RHO,
+        MonotherapyFile,
+        exponential_ida_survival,
+        monotherapy_path,
+        published_monotherapy,
+    )
+    from mtorsim.knowledge.base import load_knowledge_base
+    from mtorsim.knowledge.documents import load_document
+
+    kb = load_knowledge_base()
+    entries = load_document(monotherapy_path(), MonotherapyFile, "1.0").entries
+    assert len(entries) >= 6
+    for e in entries:
+        kb.agent(e.drug)  # a known drug
+        assert len(e.source) > 20 and any(ch.isdigit() for ch in e.source)
+    eve = published_monotherapy("everolimus", "after-nsai")
+    exe = published_monotherapy("exemestane", "after-nsai")
+    assert eve is not None and exe is not None
+    grid = np.linspace(0, 20 * eve.median_pfs_months, 200_001)
+    meds = (eve.median_pfs_months, exe.median_pfs_months)
+    indep = median_of(grid, exponential_ida_survival(meds, grid, 0.0))
+    assert indep == pytest.approx(exponential_ida_median(*meds, 0.0), abs=2e-3)
+    mid = median_of(grid, exponential_ida_survival(meds, grid, DEFAULT_RHO))
+    assert max(meds) < mid < indep
+    assert published_monotherapy("everolimus", "triple-negative") is None
+
+
 def test_gaussian_copula_against_monte_carlo() -> None:
     rng = np.random.default_rng(0)
     z = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=400_000)
@@ -95,6 +128,21 @@ def test_no_other_mtor_trial_is_calibration_data() -> None:
     )
     with pytest.raises(MtorsimError, match="tamrad"):
         check_calibration_set(doc.model_copy(update={"problems": [tam]}))
+    # of BOLERO-2 only PFS, ORR and CBR may be fitted: its overall survival is a prediction
+    sv = doc.problem("survival")
+    os_b2 = Target(
+        design="bolero-2",
+        endpoint="os_median",
+        arm="pbo-exe",
+        se_log={"value": 0.1, "source": "test"},
+        value={"value": 26.6, "source": "Piccart 2014 Ann Oncol"},
+    )
+    bad_os = sv.model_copy(update={"targets": [*sv.targets, os_b2]})
+    with pytest.raises(MtorsimError, match=r"bolero-2.*predictions"):
+        check_calibration_set(doc.model_copy(update={"problems": [bad_os]}))
+    # the survival problem's OS data are trials without an mTOR inhibitor, each cited
+    assert {t.design for t in sv.targets} <= set(doc.problem("clinical").designs) - {"bolero-2"}
+    assert all(t.value is not None and len(t.value.source) > 20 for t in sv.targets)
     from mtorsim.inference import validate
 
     with pytest.raises(MtorsimError, match="calibration data"):
@@ -119,6 +167,28 @@ def test_shipped_tumour_values_are_the_shipped_record() -> None:
     for member in rec.ensemble:
         for p in rec.parameters:
             assert p.lower <= member[p.id] <= p.upper
+
+
+def test_shipped_survival_values_are_the_shipped_record() -> None:
+    """tumour.yaml holds the survival record's fitted medians of survival after
+    progression; the settings without an OS datum of their own carry the value of the
+    setting they are assumed to share (and say so)."""
+    rec = load_calibration("survival")
+    tumour = load_tumour_population()
+    assert [p.id for p in rec.parameters] == load_calibration_set().problem("survival").table.ids
+    for p in rec.parameters:
+        assert tumour.parameter(p.id.removeprefix("tumour.")) == p.fitted, p.id
+    for tied, like in (
+        ("after-nsai", "endocrine-pretreated"),
+        ("neoadjuvant-endocrine", "first-line-endocrine"),
+        ("triple-negative", "chemotherapy-pretreated"),
+    ):
+        same = tumour.settings[tied].post_progression_as
+        assert same is not None and same.setting == like and same.source.startswith("assumed")
+        assert tumour.post_progression_months(tied) == tumour.post_progression_months(like)
+        # a tied setting cannot be fitted on its own
+        with pytest.raises(MtorsimError, match=like):
+            tumour.with_parameters({f"settings.{tied}.post_progression_months": 5.0})
 
 
 def test_quick_calibration_is_reproducible_and_improves_the_fit() -> None:
@@ -171,9 +241,10 @@ def test_shipped_records_belong_to_this_model() -> None:
     from mtorsim.pathway.build import model_hash
     from mtorsim.trials import load_design
 
-    for name in ("clinical", "pathway-checklist"):
+    for name in ("clinical", "survival", "pathway-checklist"):
         assert load_calibration(name).provenance["model_hash"] == model_hash(), name
-    rec = load_calibration("clinical")
-    assert rec.provenance["designs"] == {
-        d: load_design(d).digest() for d in load_calibration_set().problem("clinical").designs
-    }
+    for name in ("clinical", "survival"):
+        rec = load_calibration(name)
+        assert rec.provenance["designs"] == {
+            d: load_design(d).digest() for d in load_calibration_set().problem(name).designs
+        }, name

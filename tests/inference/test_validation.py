@@ -61,11 +61,32 @@ def test_ensemble_interval_is_wider_than_sampling_only() -> None:
 
 
 def test_qualitative_no_benefit_is_judged_by_the_hr_interval() -> None:
+    """A qualitative "no benefit" (the review's words for the first-line temsirolimus
+    trial) is met when the simulated HR interval contains 1; a published number written
+    into the design (Wolff 2013: HR 0.90) takes precedence over it."""
+    from mtorsim.inference.results import ValidationRow
+
+    def row(lo: float, hi: float) -> ValidationRow:
+        return ValidationRow(
+            design="x",
+            endpoint="hazard_ratio",
+            arm="a vs b",
+            simulated=(lo + hi) / 2,
+            sim_low=lo,
+            sim_high=hi,
+            published="no benefit (qualitative)",
+            pub_low=None,
+            pub_high=None,
+            source="test",
+            unit="ratio",
+        )
+
+    assert row(0.8, 1.1).inside is True and row(0.5, 0.9).inside is False
     rep = validate(["temsirolimus-letrozole-phase3"], replicates=2, n_patients=60)
     hr = next(r for r in rep.rows if r.endpoint == "hazard_ratio")
-    assert hr.published == "no benefit (qualitative)"
+    assert hr.published == 0.90 and (hr.pub_low, hr.pub_high) == (0.76, 1.07)
     assert hr.sim_low is not None and hr.sim_high is not None
-    assert hr.inside == (hr.sim_low <= 1.0 <= hr.sim_high)
+    assert hr.inside == (hr.sim_low <= 0.90 <= hr.sim_high)
 
 
 def test_subgroups_and_sensitivity() -> None:

@@ -95,7 +95,7 @@ def test_sensitive_tumours_shrink_on_letrozole_and_de_novo_resistant_ones_do_not
         at16 = {}
         for trait in ("sensitive", "acquired", "de-novo"):
             p = dataclasses.replace(pt.tumour, endocrine=trait)
-            log_size = tm.integrate(t, drv.shares, p)
+            log_size = tm.integrate(t, drv.shares, p, drv.mtorc1_inhibition)
             at16[trait] = float(np.interp(t16, t, log_size))
             if trait == "de-novo":
                 np.testing.assert_allclose(log_size, p.growth_per_day * t, atol=1e-9)
@@ -195,3 +195,115 @@ def test_a_stratum_sets_the_trait_and_an_impossible_one_is_refused() -> None:
     bad = Design.model_validate(raw)
     with pytest.raises(MtorsimError, match="first-line-endocrine"):
         endocrine_trait(bad, pop, {"x": True}, 0.3)
+
+
+def test_mtorc1_inhibition_restores_acquired_endocrine_sensitivity(
+    cells: CellResponseModel,
+) -> None:
+    """Everolimus removes most of the cells' mTORC1 output (pS6K1) and exemestane alone
+    almost none.  The tumour rate of an acquired-resistance patient then differs from the
+    unrestored one by exactly lambda w_e e^(-m_e rho t) phi_e (1 - sigma_a) R I(t) (by
+    hand), and not at all for a sensitive or de novo resistant patient.  On the same
+    after-NSAI patients, the PFS that exemestane adds to everolimus grows with R."""
+    d = load_design("bolero-2")
+    pop = load_tumour_population().with_parameters({"endocrine_restoration": 0.6})
+    tm = TumourModel(pop)
+    eff = effect_models(d, cells)
+    pt = sample_patient(d, 0, 3, pop, arm="eve-exe")
+    drv = drive(d, pt, eff["eve-exe"], tm, stop_at_progression=False)
+    inh = drv.mtorc1_inhibition
+    assert inh.shape == drv.t_days.shape and np.all((inh >= 0) & (inh <= 1))
+    assert float(np.median(inh[drv.t_days > 7])) > 0.5
+    exe_only = drive(d, sample_patient(d, 0, 3, pop, arm="pbo-exe"), eff["pbo-exe"], tm)
+    assert float(np.max(exe_only.mtorc1_inhibition)) < 0.05
+    # as tumour.yaml states: an endocrine drug alone removes under 1% of mTORC1 output
+    from mtorsim.response.cells import mtorc1_inhibition
+
+    for ctx in ("MCF7", "MCF7_LTED", "T47D"):
+        s0 = cells.signals(ctx).mtorc1
+        for drug, nm in (("fulvestrant", 50.0), ("letrozole", 100.0), ("tamoxifen", 500.0)):
+            assert mtorc1_inhibition(cells.signals(ctx, {drug: nm}).mtorc1, s0) < 0.01
+    t, phi = drv.t_days, drv.shares
+    for trait in ("acquired", "sensitive", "de-novo"):
+        p = dataclasses.replace(pt.tumour, endocrine=trait)
+        diff = tm.rate(t, phi, p, inh) - tm.rate(t, phi, p)
+        if trait != "acquired":
+            np.testing.assert_allclose(diff, 0.0, atol=1e-15)
+            continue
+        sig = pop.endocrine_sensitivity["acquired"].value
+        link = pop.classes["endocrine"]
+        by_hand = (
+            p.effect_scale
+            * link.weight.value
+            * np.exp(-p.resistance_per_day * link.resistance.value * t)
+            * phi["endocrine"]
+            * (1 - sig)
+            * 0.6
+            * inh
+        )
+        np.testing.assert_allclose(diff, by_hand, rtol=1e-10, atol=1e-15)
+        assert np.all(diff <= 1e-15)  # restoration only ever adds to the drug effect
+
+    arms = {"eve-exe": [("everolimus", "10 mg daily"), ("exemestane", "25 mg daily")]}
+    arms["eve"] = [("everolimus", "10 mg daily")]
+    dd = _design("bolero-2", arms)
+    effs = effect_models(dd, cells)
+    pts = {a: [sample_patient(dd, i, 13, pop, arm=a) for i in range(N_PATIENTS)] for a in arms}
+    drives = {
+        a: [drive(dd, p, effs[a], tm, stop_at_progression=False) for p in pts[a]] for a in arms
+    }
+    gain = {}
+    for r in (0.0, 0.8):
+        tr = TumourModel(pop.with_parameters({"endocrine_restoration": r}))
+        med = {
+            a: np.median(
+                [outcome(dd, p, dv, tr).pfs_day for p, dv in zip(pts[a], drives[a], strict=True)]
+            )
+            for a in arms
+        }
+        gain[r] = float(med["eve-exe"] - med["eve"])
+    assert gain[0.8] > gain[0.0] + 14.0  # days
+
+
+def test_overall_survival_is_pfs_plus_survival_after_progression(
+    cells: CellResponseModel,
+) -> None:
+    """OS = PFS + survival after progression (Broglio & Berry 2009): the drawn survival
+    after progression is exponential with the setting's median (mean of 3000 draws within
+    4 SE of median / ln 2); in a trial, OS >= PFS, a censored PFS is censored OS at the
+    same day, and a progressed patient's OS - PFS is her own draw; changing the median
+    leaves every PFS as it was and scales OS - PFS by the ratio (common random numbers)."""
+    from mtorsim.knowledge.names import DAYS_PER_MONTH
+    from mtorsim.trials.run import run_trial
+    from mtorsim.tumour.model import rescaled
+
+    d = load_design("p025-letrozole-tamoxifen")
+    pop = load_tumour_population()
+    m = pop.post_progression_months("first-line-endocrine")
+    draws = np.array(
+        [sample_patient(d, i, 17, pop).tumour.post_progression_days for i in range(3000)]
+    )
+    mean = m * DAYS_PER_MONTH / np.log(2.0)
+    assert abs(draws.mean() - mean) < 4 * mean / np.sqrt(len(draws))
+    res = run_trial(d, 120, 17, tumour=pop, model=cells).patients
+    assert (res["os_months"] >= res["pfs_months"] - 1e-12).all()
+    cens = ~res["event"].astype(bool)
+    assert (~res.loc[cens, "os_event"].astype(bool)).all()
+    np.testing.assert_allclose(res.loc[cens, "os_months"], res.loc[cens, "pfs_months"])
+    prog = res[~cens]
+    own = np.array([draws[i] for i in prog["patient"]]) / DAYS_PER_MONTH
+    accrual = np.array([sample_patient(d, i, 17, pop).accrual_day for i in prog["patient"]])
+    cutoff = (d.follow_up.cutoff_months * DAYS_PER_MONTH - accrual) / DAYS_PER_MONTH
+    dead = prog["os_event"].astype(bool).to_numpy()
+    assert dead.sum() > 20 and (~dead).sum() > 0
+    np.testing.assert_allclose((prog["os_months"] - prog["pfs_months"])[dead], own[dead], rtol=1e-9)
+    # the others were alive at the data cut-off: censored there
+    np.testing.assert_allclose(prog["os_months"][~dead], cutoff[~dead], rtol=1e-9)
+    assert np.all((prog["pfs_months"] + own)[~dead] > cutoff[~dead])
+    longer = pop.with_parameters({"settings.first-line-endocrine.post_progression_months": 2 * m})
+    p0 = sample_patient(d, 5, 17, pop)
+    p1 = rescaled(p0.tumour, pop, longer, d.setting)
+    assert p1.post_progression_days == pytest.approx(2 * p0.tumour.post_progression_days)
+    assert dataclasses.replace(p1, post_progression_days=0) == dataclasses.replace(
+        p0.tumour, post_progression_days=0
+    )

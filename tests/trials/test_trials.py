@@ -155,10 +155,12 @@ def test_response_surface_against_direct_steady_states(model: CellResponseModel)
     rng = np.random.default_rng(0)
     for _ in range(5):
         c = [float(np.exp(rng.uniform(np.log(lo), np.log(hi / 20)))) for lo, hi in sim.ranges]
-        p, _s, er = surf(np.array([c]))
+        p, _s, er, s6k = surf(np.array([c]))
         direct = model.sim.steady_state(pt.context, dict(zip(surf.agents, c, strict=True)))
         assert p[0] == pytest.approx(direct["proliferation"], rel=0.05)
         assert er[0] == pytest.approx(direct["ER_activity"], rel=0.05)
+        # mTORC1 output: small near full inhibition, so an absolute tolerance
+        assert s6k[0] == pytest.approx(direct["pS6K1_T389"], rel=0.05, abs=0.01)
 
 
 # ---------------------------------------------------------------------- reproducibility

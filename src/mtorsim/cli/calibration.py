@@ -123,7 +123,12 @@ def validate_cmd(
 ) -> None:
     """Predict every trial that is not calibration data, beside its published values."""
     from mtorsim.inference import validate
-    from mtorsim.inference.records import apply_calibrations, ensemble_populations, trial_record
+    from mtorsim.inference.records import (
+        apply_calibrations,
+        ensemble_populations,
+        fitted_counts,
+        trial_record,
+    )
     from mtorsim.reports import write_validation_outputs
     from mtorsim.reports.tables import ida_tables, validation_tables
 
@@ -140,7 +145,7 @@ def validate_cmd(
         progress=say(as_json),
         model=cells,
         ensemble=members,
-        fitted_counts=(len(record.parameters), record.n_data or len(record.fit)),
+        fitted_counts=fitted_counts(record),
     )
     files = write_validation_outputs(rep, Path(out_dir))
     if as_json:

@@ -207,6 +207,11 @@ def trial_run(
                 " calibrated parameter sets: median and 95% interval",
                 table,
             )
+    else:
+        echo_wrapped(
+            "the intervals above are one trial's sampling CIs; --uncertainty 12 adds 95% "
+            "intervals over the calibration's parameter ensemble (12 replicate trials)"
+        )
     if result.provenance.note:
         click.echo(f"note: {result.provenance.note}")
     echo_wrapped(f"wrote {', '.join(Path(f).name for f in files.values())} to {out}")

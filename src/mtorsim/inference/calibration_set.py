@@ -115,7 +115,7 @@ class ParameterTable(_Strict):
         ).set_index("parameterId")
 
 
-TargetEndpoint = Literal["pfs_median", "hazard_ratio", "ORR", "CBR", "RESPONSE_AT"]
+TargetEndpoint = Literal["pfs_median", "hazard_ratio", "os_median", "ORR", "CBR", "RESPONSE_AT"]
 
 
 class Target(_Strict):
@@ -133,6 +133,11 @@ class Target(_Strict):
     )
     se_log: Sourced | None = Field(
         default=None, description="SE of a median on the log scale (HR: from its 95% CI)"
+    )
+    value: Sourced | None = Field(
+        default=None,
+        description="the published value with its citation, for a result the design does "
+        "not carry (otherwise the design's published results give it)",
     )
 
     @property
@@ -154,7 +159,7 @@ class Target(_Strict):
                 raise ValueError(f"{self.label}: a hazard_ratio target gives the comparison")
         elif self.arm is None:
             raise ValueError(f"{self.label}: give the arm")
-        if self.endpoint == "pfs_median" and self.se_log is None:
+        if self.endpoint in ("pfs_median", "os_median") and self.se_log is None:
             raise ValueError(f"{self.label}: a median target gives se_log")
         if self.endpoint in ("ORR", "CBR", "RESPONSE_AT") and self.n is None:
             raise ValueError(f"{self.label}: a rate target gives n (patients it is of)")
@@ -230,6 +235,10 @@ def load_calibration_set() -> CalibrationSet:
 CALIBRATION_MTOR_TRIAL = "bolero-2"
 
 
+#: what of BOLERO-2 may be fitted: PFS (medians, HR), ORR and CBR (ref 72 and the review)
+BOLERO2_ENDPOINTS: tuple[str, ...] = ("pfs_median", "hazard_ratio", "ORR", "CBR")
+
+
 def check_calibration_set(doc: CalibrationSet | None = None) -> None:
     """Refuse a calibration set that fits a result of a trial that gave an mTOR
     inhibitor, other than BOLERO-2: those are what the model must predict.  A design is
@@ -242,6 +251,14 @@ def check_calibration_set(doc: CalibrationSet | None = None) -> None:
     doc = doc if doc is not None else load_calibration_set()
     kb = load_knowledge_base()
     for p in doc.problems:
+        for t in p.targets:
+            if t.design == CALIBRATION_MTOR_TRIAL and t.endpoint not in BOLERO2_ENDPOINTS:
+                raise MtorsimError(
+                    f"{calibration_set_path()}: problem {p.id} fits {t.label}; of "
+                    f"{CALIBRATION_MTOR_TRIAL} only {', '.join(BOLERO2_ENDPOINTS)} (as the "
+                    "review and ref 72 report them) may be fitted, its other results are "
+                    "predictions"
+                )
         for name in p.designs:
             d = load_design(name)
             if d.id == CALIBRATION_MTOR_TRIAL:

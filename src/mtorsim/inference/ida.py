@@ -10,23 +10,33 @@ between a patient's responses to the two drugs:
 where C_rho is the bivariate normal copula (rho = 0: independent, F_A F_B; rho = 1:
 min(F_A, F_B), so S = max(S_A, S_B)).  No interaction term exists: IDA is the null model
 against which additivity and synergy in the clinic are judged.
+
+Two baselines are built: one from the model's own simulated monotherapy arms (same
+patients), and one from *published* monotherapy medians (``data/monotherapy.yaml``, with
+exponential curves), which does not use the model at all; the mechanistic model has to
+beat the second to show that its interactions carry information.
 """
 
 from __future__ import annotations
 
 import math
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import multivariate_normal, norm
 
 from mtorsim.inference.calibration_set import calibration_trials
 from mtorsim.inference.results import IDAComparison
 from mtorsim.knowledge import names as N
+from mtorsim.knowledge.base import load_knowledge_base
+from mtorsim.knowledge.documents import load_cached
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.trials.analysis import published_values
 from mtorsim.trials.design import Arm, Design
 from mtorsim.trials.run import DEFAULT_SEED, run_trial
-from mtorsim.tumour.model import PopulationTumour
+from mtorsim.tumour.model import PopulationTumour, Setting
 
 #: assumed: moderate positive correlation between a patient's responses to two drugs;
 #: Palmer & Sorger 2017 report predictions over a range of correlations
@@ -88,6 +98,47 @@ def exponential_ida_median(median_a: float, median_b: float, rho: float) -> floa
     )
 
 
+# ---------------------------------------------------------------------- published inputs
+class Monotherapy(BaseModel):
+    """One drug's published single-agent median PFS/TTP and the settings it is used for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    drug: str
+    settings: list[Setting] = Field(min_length=1)
+    median_pfs_months: float = Field(gt=0, lt=1000, allow_inf_nan=False)
+    source: str = Field(min_length=3)
+    note: str = ""
+
+
+class MonotherapyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    format_version: str
+    entries: list[Monotherapy]
+
+
+def monotherapy_path() -> Path:
+    return Path(str(resources.files("mtorsim.inference") / "data" / "monotherapy.yaml"))
+
+
+def published_monotherapy(drug: str, setting: str) -> Monotherapy | None:
+    """The published monotherapy entry of ``drug`` (any name the knowledge base knows)
+    for ``setting``, or None."""
+    kb = load_knowledge_base()
+    want = kb.agent(drug).id
+    for e in load_cached(monotherapy_path(), MonotherapyFile, "1.0").entries:
+        if kb.agent(e.drug).id == want and setting in e.settings:
+            return e
+    return None
+
+
+def exponential_ida_survival(
+    medians: tuple[float, float], grid: np.ndarray, rho: float = DEFAULT_RHO
+) -> np.ndarray:
+    """IDA survival of two exponential monotherapies with the given medians (months)."""
+    s = [np.exp(-math.log(2.0) * grid / m) for m in medians]
+    return ida_survival(s[0], s[1], rho)
+
+
 # ---------------------------------------------------------------------- against a trial
 def _monotherapy(d: Design, arm: Arm, dose_index: int, n: int) -> Design:
     dose = arm.doses[dose_index]
@@ -141,4 +192,17 @@ def ida_comparison(
     pub = published_values(d).arm(arm.id, N.PFS_MEDIAN)
     if pub is not None and isinstance(pub.value, int | float):
         out.published_median_months = float(pub.value)
+    entries = [published_monotherapy(dose.drug, d.setting) for dose in arm.doses]
+    if all(e is not None for e in entries):
+        meds = tuple(e.median_pfs_months for e in entries if e is not None)
+        out.published_monotherapy = {
+            dose.drug: e.model_dump()
+            for dose, e in zip(arm.doses, entries, strict=True)
+            if e is not None
+        }
+        # grid to 20 medians in 20,000 steps, 0.1% of a median (assumed: finer than any visit)
+        fine = np.linspace(0.0, 20.0 * max(meds), 20_000)
+        out.ida_published_median_months = median_of(
+            fine, exponential_ida_survival((meds[0], meds[1]), fine, rho)
+        )
     return out

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from mtorsim.inference.results import CalibrationResult, SensitivityResult, ValidationReport
 
 #: validation panels: unit -> title
-GROUPS = (("months", "median PFS/TTP (months)"), ("%", "rate (%)"), ("ratio", "hazard ratio"))
+GROUPS = (("months", "median PFS/TTP/OS (months)"), ("%", "rate (%)"), ("ratio", "hazard ratio"))
 
 
 def calibration_plot(result: CalibrationResult, ax: Any = None) -> Any:

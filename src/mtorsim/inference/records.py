@@ -85,6 +85,20 @@ def trial_record(names: list[str] | tuple[str, ...] = ()) -> CalibrationResult:
     return load_calibration(DEFAULT_TRIAL_CALIBRATION)
 
 
+def fitted_counts(record: CalibrationResult) -> tuple[int, int]:
+    """(parameters fitted, published data fitted) of the tumour population in use: the
+    trial record and, when it is not the survival problem itself, the shipped survival
+    record (survival after progression; it does not touch PFS or response)."""
+    recs = [record]
+    shipped = shipped_calibrations()
+    if record.problem != "survival" and "survival" in shipped:
+        recs.append(load_calibration("survival"))
+    return (
+        sum(len(r.parameters) for r in recs),
+        sum(r.n_data or len(r.fit) for r in recs),
+    )
+
+
 def apply_calibrations(
     names: list[str] | tuple[str, ...],
 ) -> tuple[PopulationTumour | None, CellResponseModel | None, str | None]:
@@ -117,6 +131,7 @@ __all__ = [
     "apply_calibrations",
     "apply_to_tumour",
     "ensemble_populations",
+    "fitted_counts",
     "load_calibration",
     "shipped_calibrations",
     "shipped_dir",

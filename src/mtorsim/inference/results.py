@@ -157,17 +157,32 @@ class IDAComparison(Record):
     published_median_months: float | None = None
     calibration_trial: bool = False
     note: str | None = None
+    #: IDA from published monotherapy medians (inference/data/monotherapy.yaml), which
+    #: does not use the model; the entries it was built from
+    ida_published_median_months: float | None = None
+    published_monotherapy: dict[str, Any] = Field(default_factory=dict)
 
-    @property
-    def closer(self) -> str | None:
-        pub, ida, mech = (
-            self.published_median_months,
-            self.ida_median_months,
-            self.mechanistic_median_months,
-        )
+    @staticmethod
+    def _closer(pub: float | None, ida: float | None, mech: float | None) -> str | None:
         if pub is None or ida is None or mech is None:
             return None
         return "mechanistic" if abs(mech - pub) < abs(ida - pub) else "IDA"
+
+    @property
+    def closer(self) -> str | None:
+        """Mechanistic model or IDA from the simulated monotherapy arms."""
+        return self._closer(
+            self.published_median_months, self.ida_median_months, self.mechanistic_median_months
+        )
+
+    @property
+    def closer_than_published_ida(self) -> str | None:
+        """Mechanistic model or IDA from published monotherapy medians."""
+        return self._closer(
+            self.published_median_months,
+            self.ida_published_median_months,
+            self.mechanistic_median_months,
+        )
 
 
 class ValidationReport(Record):

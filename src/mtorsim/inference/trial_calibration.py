@@ -2,8 +2,9 @@
 calibration set: BOLERO-2 and trials that gave no mTOR inhibitor.
 
 Free parameters and targets are the calibration set's (``data/calibration_set.yaml``):
-tumour-population parameters (medians, class links, endocrine-trait factors, setting
-growth factors; :meth:`PopulationTumour.with_parameters`) against the published medians,
+tumour-population parameters (medians, class links, endocrine-trait factors and their
+restoration by mTORC1 inhibition, setting growth factors and survival after progression;
+:meth:`PopulationTumour.with_parameters`) against the published PFS and OS medians,
 hazard ratios and rates of several designs::
 
     J(theta) = sum_medians,HR (log sim - log pub)^2 / (se_log^2 + se_sim^2)
@@ -60,6 +61,7 @@ from mtorsim.trials.analysis import arm_summary, compare, published_values
 from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.engine import Drive, drive, effect_models, outcome
 from mtorsim.trials.patients import VirtualPatient, sample_patient
+from mtorsim.trials.results import PublishedValue
 from mtorsim.tumour.model import (
     PATIENT_FIELD,
     PopulationTumour,
@@ -77,6 +79,7 @@ RATE_FLOOR = 0.02
 #: endpoint -> (key in the published results, statistic kind)
 _KIND = {
     "pfs_median": (N.PFS_MEDIAN, "log"),
+    "os_median": (N.OS_MEDIAN, "log"),
     "hazard_ratio": (N.HAZARD_RATIO, "log"),
     "ORR": (N.ORR, "rate"),
     "CBR": (N.CBR, "rate"),
@@ -121,7 +124,13 @@ def resolve_targets(problem: Problem) -> list[ResolvedTarget]:
         pub = published_values(d)
         key, kind = _KIND[t.endpoint]
         where = str(t.arm or t.comparison)
-        pv = pub.comparison(where) if t.endpoint == "hazard_ratio" else pub.arm(where, key)
+        pv: PublishedValue | None
+        if t.value is not None:
+            pv = PublishedValue(value=t.value.value, endpoint=t.endpoint, source=t.value.source)
+        elif t.endpoint == "hazard_ratio":
+            pv = pub.comparison(where)
+        else:
+            pv = pub.arm(where, key)
         if pv is None or not isinstance(pv.value, int | float) or pv.value <= 0:
             raise MtorsimError(
                 f"{calibration_set_path()}: problem {problem.id}, target {t.label}: design "
@@ -196,7 +205,7 @@ def design_seed(seed: int, design_id: str) -> int:
 
 
 def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, tuple[float, int, float]]:
-    """Every arm's median PFS, ORR, CBR and response-at-visit (fractions) and every
+    """Every arm's median PFS and OS, ORR, CBR and response-at-visit (fractions) and every
     comparison's HR, keyed ``<endpoint>:<arm or comparison>``, each with its N and, for
     medians and HRs, the SE of its log (large-sample: 1/sqrt(events), sqrt(1/d1 + 1/d2)).
     A median that is not reached counts as the arm's longest follow-up (a lower bound), so
@@ -212,6 +221,12 @@ def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, tuple[float,
             med = float(frame.loc[frame[N.ARM] == arm.id, N.PFS_MONTHS].max())
         se = 1.0 / math.sqrt(events[arm.id])
         out[f"pfs_median:{arm.id}"] = (float(med) if med is not None else nan, a.n, se)
+        if a.os is not None:
+            om = a.os.median
+            if om is None and a.n:  # not reached: at least the arm's longest follow-up
+                om = float(frame.loc[frame[N.ARM] == arm.id, N.OS_MONTHS].max())
+            se_os = 1.0 / math.sqrt(max(a.os.events, 1))
+            out[f"os_median:{arm.id}"] = (float(om) if om is not None else nan, a.n, se_os)
         for ep in ("ORR", "CBR", "RESPONSE_AT"):
             r = a.rate(ep)
             pct = r.pct if r is not None else None

@@ -76,6 +76,8 @@ def _sim_value(summary: TrialSummary, arm: str, key: str) -> float | None:
     a = summary.arm(arm)
     if key == N.PFS_MEDIAN:
         return a.pfs.median if a.pfs else None
+    if key == N.OS_MEDIAN:
+        return a.os.median if a.os else None
     r = a.rate(key)
     return r.pct if r else None
 
@@ -145,9 +147,12 @@ def validate_design(
     counts = count_rates(d.published.trial) if d.published and d.published.trial else {}
     wanted = set(d.endpoints) | ({"PFS"} if "TTP" in d.endpoints else set())
     rows: list[ValidationRow] = []
+    endpoint_of = {N.PFS_MEDIAN: "PFS", N.OS_MEDIAN: "OS"}
     for arm in d.arms:
         for key, unit in N.ENDPOINT_UNITS.items():
-            if key == N.HAZARD_RATIO or ("PFS" if key == N.PFS_MEDIAN else key) not in wanted:
+            if key in (N.HAZARD_RATIO, N.OS_HAZARD_RATIO):
+                continue
+            if endpoint_of.get(key, key) not in wanted:
                 continue
             vals = [_sim_value(s, arm.id, key) for s in summaries]
             p = pub.arm(arm.id, key) or counts.get(arm.id, {}).get(key)
@@ -159,6 +164,13 @@ def validate_design(
         ]
         p = pub.comparison(key) or (_qualitative(d) if (e, c) == d.comparison_pairs()[0] else None)
         rows.append(_row(d, N.HAZARD_RATIO, key, hrs, N.ENDPOINT_UNITS[N.HAZARD_RATIO], p))
+        if "OS" in wanted:
+            os_hrs = [
+                next((x.os_hazard_ratio for x in s.comparisons if x.key == key), None)
+                for s in summaries
+            ]
+            p = pub.comparison(key, N.OS_HAZARD_RATIO)
+            rows.append(_row(d, N.OS_HAZARD_RATIO, key, os_hrs, "ratio", p))
     return rows
 
 
@@ -238,7 +250,12 @@ def ensemble_interval(
     """Replicate trials of one design (calibration data or not), replicate ``r`` with the
     trial calibration's ensemble member ``r mod M``: each endpoint's median and 95%
     interval over parameter and sampling uncertainty, beside its published value."""
-    from mtorsim.inference.records import apply_calibrations, ensemble_populations, trial_record
+    from mtorsim.inference.records import (
+        apply_calibrations,
+        ensemble_populations,
+        fitted_counts,
+        trial_record,
+    )
 
     if replicates < 2:
         raise MtorsimError(f"an interval needs at least 2 replicate trials, got {replicates}")
@@ -262,8 +279,8 @@ def ensemble_interval(
             "label": label or f"shipped ({record.problem})",
             "calibration_trials": sorted(calibration_trials()),
             "ensemble_members": len(members),
-            "parameters_fitted": len(record.parameters),
-            "data_fitted": record.n_data or len(record.fit),
+            "parameters_fitted": fitted_counts(record)[0],
+            "data_fitted": fitted_counts(record)[1],
         },
         provenance={"mtorsim_version": __version__, "model_hash": model_hash()},
     )

@@ -44,6 +44,8 @@ ORR: Final = "ORR"
 DCR: Final = "DCR"
 CBR: Final = "CBR"
 RESPONSE_AT: Final = "RESPONSE_AT"
+OS_MEDIAN: Final = "os_median"
+OS_HAZARD_RATIO: Final = "os_hazard_ratio"
 #: unit of each endpoint key, in the order tables list them
 ENDPOINT_UNITS: Final = {
     PFS_MEDIAN: "months",
@@ -52,6 +54,8 @@ ENDPOINT_UNITS: Final = {
     DCR: "%",
     RESPONSE_AT: "%",
     HAZARD_RATIO: "ratio",
+    OS_MEDIAN: "months",
+    OS_HAZARD_RATIO: "ratio",
 }
 
 # ---------------------------------------------------------------------- patients table
@@ -68,6 +72,9 @@ CLINICAL_BENEFIT: Final = "clinical_benefit"
 RESPONSE_AT_VISIT: Final = "response_at"
 PFS_MONTHS: Final = "pfs_months"
 EVENT: Final = "event"
+#: overall survival: months from randomisation to death (or censoring) and death observed
+OS_MONTHS: Final = "os_months"
+OS_EVENT: Final = "os_event"
 NEW_LESION_DAY: Final = "new_lesion_day"
 ASSESSMENTS: Final = "assessments"
 #: column prefixes: ``genotype:PIK3CA mutation``, ``stratum:visceral metastases``, ...

@@ -75,6 +75,9 @@ def summary_rows(result: TrialResult) -> list[dict[str, str]]:
         if a.RESPONSE_AT is not None:
             row["response at visit % (95% CI)"] = _rate(a.RESPONSE_AT)
             row["published response"] = _pub(pub.arm(a.id, N.RESPONSE_AT))
+        if "OS" in result.summary.endpoints:
+            row["median OS, months (95% CI)"] = _est(a.os)
+            row["published OS"] = _pub(pub.arm(a.id, N.OS_MEDIAN), 2)
         rows.append(row)
     return rows
 
@@ -87,6 +90,9 @@ def arm_table(result: TrialResult) -> Table:
     cols = ["arm", "N", "events", "median PFS mo (95% CI)", "published", "ORR %", "CBR %"]
     if response_at:
         cols.append("resp. at visit %")
+    with_os = "OS" in result.summary.endpoints
+    if with_os:
+        cols.append("median OS mo")
     rows = []
     for a in result.arms:
 
@@ -106,6 +112,10 @@ def arm_table(result: TrialResult) -> Table:
         ]
         if response_at:
             row.append(with_pub(a.RESPONSE_AT, N.RESPONSE_AT))
+        if with_os:
+            p = pub.arm(a.id, N.OS_MEDIAN)
+            text = _est(a.os).split(" (")[0]
+            row.append(text if p is None else f"{text} [{_pub(p, 2)}]")
         rows.append(row)
     return cols, rows
 
@@ -131,6 +141,15 @@ def comparison_text(result: TrialResult) -> list[str]:
         if p is not None:
             text += f"; published {_pub(p, 2)}"
         out.append(text)
+        if c.os_hazard_ratio is not None:
+            text = (
+                f"OS HR {c.key}: {c.os_hazard_ratio:.2f} "
+                f"(95% CI {c.os_ci_low:.2f}-{c.os_ci_high:.2f}; Cox{strat})"
+            )
+            p = result.summary.published.comparison(c.key, N.OS_HAZARD_RATIO)
+            if p is not None:
+                text += f"; published {_pub(p, 2)}"
+            out.append(text)
     return out
 
 
@@ -198,6 +217,8 @@ ENDPOINT_NAMES = {
     N.CBR: "CBR %",
     N.DCR: "DCR %",
     N.RESPONSE_AT: "response at visit %",
+    N.OS_MEDIAN: "median OS (mo)",
+    N.OS_HAZARD_RATIO: "OS HR",
 }
 
 
@@ -234,24 +255,35 @@ def validation_tables(report: ValidationReport) -> list[tuple[str, Table]]:
 
 
 def ida_tables(report: ValidationReport) -> tuple[Table, Table]:
-    """(combination medians: IDA vs mechanistic vs published, monotherapy medians)."""
+    """(combination medians: IDA from simulated and from published monotherapy vs
+    mechanistic vs published, and the monotherapy medians each IDA was built from)."""
     combos = (
-        ["trial", "IDA", "mechanistic", "published", "closer"],
+        ["trial", "IDA sim", "IDA pub", "mech.", "published", "closer (sim/pub)"],
         [
             [
                 i.design + (" (calibration)" if i.calibration_trial else ""),
                 num(i.ida_median_months),
+                num(i.ida_published_median_months),
                 num(i.mechanistic_median_months),
                 num(i.published_median_months),
-                i.closer or i.note or "-",
+                (
+                    f"{i.closer or '-'} / {i.closer_than_published_ida or '-'}"
+                    if i.note is None
+                    else i.note
+                ),
             ]
             for i in report.ida
         ],
     )
     monos = (
-        ["trial", "drug alone", "median PFS (mo)"],
+        ["trial", "drug alone", "simulated (mo)", "published (mo)"],
         [
-            [i.design, drug, num(v)]
+            [
+                i.design,
+                drug,
+                num(v),
+                num(i.published_monotherapy.get(drug, {}).get("median_pfs_months")),
+            ]
             for i in report.ida
             for drug, v in i.monotherapy_median_months.items()
         ],

@@ -77,15 +77,27 @@ class LinkParams(BaseModel):
 
 @dataclass(frozen=True)
 class Signals:
-    """The signalling model's cell-fate outputs (fractions 0-1; arrays on a time grid
-    or floats at one state)."""
+    """The signalling model's outputs the cell and tumour layers use: the cell-fate
+    outputs, ER activity and mTORC1 output (fractions 0-1; arrays on a time grid or
+    floats at one state)."""
 
     proliferation: Any
     survival: Any
     er_activity: Any
+    #: mTORC1 output: the phosphorylated fraction of S6K1 (T389)
+    mtorc1: Any
 
     def __iter__(self) -> Iterator[Any]:
-        return iter((self.proliferation, self.survival, self.er_activity))
+        return iter((self.proliferation, self.survival, self.er_activity, self.mtorc1))
+
+
+def mtorc1_inhibition(s6k: Any, s6k0: float) -> Any:
+    """I = max(0, 1 - pS6K1 / pS6K1_0): the fraction of the cells' untreated mTORC1 output
+    (S6K1 T389 phosphorylation) that the drugs remove (0 where there is none to remove)."""
+    if s6k0 <= 1e-12:
+        return np.zeros_like(np.asarray(s6k, float)) if np.ndim(s6k) else 0.0
+    out = np.clip(1.0 - np.asarray(s6k, float) / s6k0, 0.0, 1.0)
+    return out if np.ndim(s6k) else float(out)
 
 
 def er_deprivation(er: Any, er0: float) -> Any:
@@ -200,7 +212,7 @@ class CellResponseModel:
     def signals(
         self, context: str | Context, signalling: Mapping[str, float] | None = None
     ) -> Signals:
-        """Steady-state (proliferation, survival, ER activity) outputs of the signalling
+        """Steady-state (proliferation, survival, ER activity, mTORC1) outputs of the signalling
         model at constant signalling-agent concentrations (nM; none: untreated), memoised."""
         ctx = load_context(context)
         signalling = signalling or {}
@@ -211,7 +223,9 @@ class CellResponseModel:
         )
         if key not in self._signal_cache:
             r = self.sim.steady_state(ctx, signalling)
-            self._signal_cache[key] = Signals(r["proliferation"], r["survival"], r["ER_activity"])
+            self._signal_cache[key] = Signals(
+                r["proliferation"], r["survival"], r["ER_activity"], r["pS6K1_T389"]
+            )
         return self._signal_cache[key]
 
     @staticmethod
@@ -256,7 +270,7 @@ class CellResponseModel:
         signalling outputs from precomputed surfaces or a dynamic simulation); without
         ``er_activity`` the ER activity is the untreated one."""
         ctx = load_context(context)
-        p0, s0, e0 = self.signals(ctx, {})
+        p0, s0, e0, _ = self.signals(ctx, {})
         g0 = math.log(2.0) / self.doubling_time_h(ctx)
         f_d = self.data.link.basal_death_fraction.value
         theta = self.data.link.survival_exponent.value
@@ -281,4 +295,11 @@ class CellResponseModel:
         return math.log(2.0) / self.doubling_time_h(load_context(context))
 
 
-__all__ = ["CellResponseModel", "GrowthRates", "Signals", "er_deprivation", "load_cytotoxics"]
+__all__ = [
+    "CellResponseModel",
+    "GrowthRates",
+    "Signals",
+    "er_deprivation",
+    "load_cytotoxics",
+    "mtorc1_inhibition",
+]

@@ -38,7 +38,7 @@ from mtorsim.pathway.drugs import DrugDose
 from mtorsim.pathway.simulate import PathwaySimulator
 from mtorsim.pharmacology.exposure import DosedDrug, Exposure
 from mtorsim.pharmacology.regimen import Patient
-from mtorsim.response.cells import CellResponseModel
+from mtorsim.response.cells import CellResponseModel, mtorc1_inhibition
 from mtorsim.response.links import LINK_CLASSES, LinkClass, link_class, shapley_shares
 
 #: fast-path time step (h); daily, twice-daily and weekly doses fall on it
@@ -48,8 +48,10 @@ SURFACE_POINTS = 10
 #: exact-path segment length (h) over which drug levels are held
 DYNAMIC_STEP_H = 1.0
 
-#: (proliferation, survival, ER activity) on a time grid
-SignalArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: (proliferation, survival, ER activity, mTORC1 output) on a time grid
+SignalArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: the pathway readouts a course needs, in SignalArrays order
+SIGNAL_READOUTS = ("proliferation", "survival", "ER_activity", "pS6K1_T389")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class EffectBlock:
     t_days: np.ndarray
     dk_per_day: np.ndarray
     shares: dict[LinkClass, np.ndarray] = field(default_factory=dict, repr=False)
+    #: fraction of the cells' untreated mTORC1 output (pS6K1) the arm's drugs remove
+    mtorc1_inhibition: np.ndarray | None = field(default=None, repr=False)
 
 
 class EffectModel(ABC):
@@ -152,7 +156,7 @@ class EffectModel(ABC):
             agents = tuple(
                 d.agent for d in self.signalling if self.classes[d.agent] in with_classes
             )
-            prol, surv, er = signals(agents)
+            prol, surv, er, _ = signals(agents)
             cyto: dict[str, np.ndarray] = {}
             for d in self.cytotoxic:
                 if "cytotoxic" in with_classes:
@@ -160,21 +164,26 @@ class EffectModel(ABC):
             net = cells.net_rate(context, prol, surv, cyto, er)
             return np.asarray((net - g0) * HOURS_PER_DAY)
 
+        s6k0 = cells.signals(context).mtorc1
+        inhibition = np.broadcast_to(
+            mtorc1_inhibition(signals(tuple(d.agent for d in self.signalling))[3], s6k0),
+            t_days.shape,
+        ).copy()
         if not self.arm_classes:
-            return EffectBlock(t_days, np.zeros(len(t_days)))
+            return EffectBlock(t_days, np.zeros(len(t_days)), {}, inhibition)
         if len(self.arm_classes) == 1:
             total = change(frozenset(self.arm_classes))
-            return EffectBlock(t_days, total, {self.arm_classes[0]: total})
+            return EffectBlock(t_days, total, {self.arm_classes[0]: total}, inhibition)
         shares = shapley_shares(self.arm_classes, change)
         shares = {c: np.broadcast_to(v, t_days.shape).copy() for c, v in shares.items()}
-        return EffectBlock(t_days, np.asarray(sum(shares.values())), shares)
+        return EffectBlock(t_days, np.asarray(sum(shares.values())), shares, inhibition)
 
 
 # ---------------------------------------------------------------------- surfaces
 @dataclass
 class ResponseSurface:
-    """Steady-state signalling outputs (proliferation, survival, ER activity) on a grid
-    of concentrations of some agents.
+    """Steady-state signalling outputs (proliferation, survival, ER activity, mTORC1
+    output) on a grid of concentrations of some agents.
 
     ``nodes_nM[j]`` are agent ``j``'s grid concentrations (0, then log-spaced from the low
     to the high end of its range); interpolation is multilinear in ``log(C + eps_j)``
@@ -187,6 +196,7 @@ class ResponseSurface:
     proliferation: np.ndarray
     survival: np.ndarray
     er_activity: np.ndarray
+    mtorc1: np.ndarray
     eps: list[float] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -194,7 +204,9 @@ class ResponseSurface:
 
         self.eps = [float(nodes[1]) / 10.0 for nodes in self.nodes_nM]
         axes = [np.log(nodes + e) for nodes, e in zip(self.nodes_nM, self.eps, strict=True)]
-        values = np.stack([self.proliferation, self.survival, self.er_activity], axis=-1)
+        values = np.stack(
+            [self.proliferation, self.survival, self.er_activity, self.mtorc1], axis=-1
+        )
         self._interp = RegularGridInterpolator(axes, values, method="linear")
 
     @staticmethod
@@ -207,19 +219,20 @@ class ResponseSurface:
     ) -> ResponseSurface:
         nodes = [np.concatenate([[0.0], np.geomspace(lo, hi, points - 1)]) for lo, hi in ranges]
         shape = tuple(len(x) for x in nodes)
-        prol, surv, er = np.empty(shape), np.empty(shape), np.empty(shape)
+        values = [np.empty(shape) for _ in SIGNAL_READOUTS]
         for idx in itertools.product(*(range(s) for s in shape)):
             doses = [
                 DrugDose(a, float(nodes[j][i]))
                 for j, (a, i) in enumerate(zip(agents, idx, strict=True))
             ]
             r = cells.sim.steady_state(context, doses)
-            prol[idx], surv[idx], er[idx] = r["proliferation"], r["survival"], r["ER_activity"]
-        return ResponseSurface(agents, nodes, prol, surv, er)
+            for v, name in zip(values, SIGNAL_READOUTS, strict=True):
+                v[idx] = r[name]
+        return ResponseSurface(agents, nodes, *values)
 
     def __call__(self, conc: np.ndarray) -> SignalArrays:
-        """(proliferation, survival, ER activity) at ``conc`` of shape (n_points,
-        n_agents), nM."""
+        """(proliferation, survival, ER activity, mTORC1 output) at ``conc`` of shape
+        (n_points, n_agents), nM."""
         c = np.atleast_2d(np.asarray(conc, float))
         u = np.column_stack(
             [
@@ -228,7 +241,7 @@ class ResponseSurface:
             ]
         )
         out = self._interp(u)
-        return out[:, 0], out[:, 1], out[:, 2]
+        return out[:, 0], out[:, 1], out[:, 2], out[:, 3]
 
 
 class SurfaceEffect(EffectModel):
@@ -372,11 +385,11 @@ class DynamicEffect(EffectModel):
                     list(agents),
                     edges * MINUTES_PER_DAY,
                     held,
-                    readouts=("proliferation", "survival", "ER_activity"),
+                    readouts=SIGNAL_READOUTS,
                     resume=agents in started,
                 )
                 started.add(agents)
-                return out["proliferation"], out["survival"], out["ER_activity"]
+                return tuple(out[r] for r in SIGNAL_READOUTS)  # type: ignore[return-value]
 
             yield self._block(
                 context, edges, signals_of, {d.agent: conc_end[d.agent] for d in self.cytotoxic}

@@ -32,6 +32,8 @@ def arm_summary(design: Design, frame: pd.DataFrame, arm_id: str) -> ArmSummary:
         return a
     a.events = int(sub[N.EVENT].sum())
     a.pfs = Estimate(**km_summary(sub[N.PFS_MONTHS].to_numpy(), sub[N.EVENT].to_numpy()))
+    if N.OS_MONTHS in sub:
+        a.os = Estimate(**km_summary(sub[N.OS_MONTHS].to_numpy(), sub[N.OS_EVENT].to_numpy()))
     for ep, cats in RESPONSE_ENDPOINTS.items():
         setattr(a, ep, Rate(**rate_ci(int(sub[N.BEST_RESPONSE].isin(cats).sum()), len(sub))))
     a.CBR = Rate(**rate_ci(int(sub[N.CLINICAL_BENEFIT].astype(bool).sum()), len(sub)))
@@ -54,11 +56,24 @@ def compare(design: Design, frame: pd.DataFrame, experimental: str, control: str
     )
     if not ok:
         return Comparison(experimental=experimental, control=control, note="no events")
-    return Comparison(
+    out = Comparison(
         experimental=experimental,
         control=control,
         **cox_hazard_ratio(frame, experimental, control, strata),
     )
+    deaths = sub[N.OS_EVENT].astype(bool) if N.OS_EVENT in sub else None
+    if (
+        "OS" in design.endpoints
+        and deaths is not None
+        and all((deaths & (sub[N.ARM] == x)).any() for x in (experimental, control))
+    ):
+        try:
+            os_hr = cox_hazard_ratio(frame, experimental, control, strata, N.OS_MONTHS, N.OS_EVENT)
+        except ValueError:  # lifelines' ConvergenceError: no OS HR, the PFS HR stands
+            return out
+        out.os_hazard_ratio = os_hr["hazard_ratio"]
+        out.os_ci_low, out.os_ci_high = os_hr["ci_low"], os_hr["ci_high"]
+    return out
 
 
 def analyse(design: Design, frame: pd.DataFrame, provenance: Provenance) -> TrialSummary:
@@ -80,6 +95,8 @@ _EP_MAP = {
     ("TTP", "median"): N.PFS_MEDIAN,
     ("PFS", "hazard ratio"): N.HAZARD_RATIO,
     ("TTP", "hazard ratio"): N.HAZARD_RATIO,
+    ("OS", "median"): N.OS_MEDIAN,
+    ("OS", "hazard ratio"): N.OS_HAZARD_RATIO,
     ("CBR", "rate"): N.CBR,
     ("ORR", "rate"): N.ORR,
     ("DCR", "rate"): N.DCR,
@@ -113,7 +130,7 @@ def published_values(design: Design) -> PublishedResults:
                 refs=list(o.refs),
                 source=o.id,
             )
-            if key == N.HAZARD_RATIO:
+            if key in (N.HAZARD_RATIO, N.OS_HAZARD_RATIO):
                 exp = o.arm if o.arm else (pairs[0][0] if pairs else None)
                 ctl = o.comparator if o.comparator else (pairs[0][1] if pairs else None)
                 if exp is None or ctl is None:

@@ -30,7 +30,7 @@ from mtorsim.tumour.model import SETTINGS, EndocrineTrait, LogNormal, Setting
 
 DESIGN_FORMAT = "1.0"
 
-Endpoint = Literal["PFS", "TTP", "ORR", "CBR", "DCR", "RESPONSE_AT"]
+Endpoint = Literal["PFS", "TTP", "OS", "ORR", "CBR", "DCR", "RESPONSE_AT"]
 
 
 class DesignError(MtorsimError):
@@ -154,12 +154,24 @@ class FollowUp(_Strict):
 class PublishedResult(_Strict):
     """A published result written into the design (a trial the knowledge base lacks)."""
 
-    endpoint: Literal["pfs_median", "hazard_ratio", "ORR", "CBR", "DCR", "RESPONSE_AT"] = Field(
-        description="pfs_median (months; TTP too), hazard_ratio, or a rate in %"
+    endpoint: Literal[
+        "pfs_median",
+        "hazard_ratio",
+        "os_median",
+        "os_hazard_ratio",
+        "ORR",
+        "CBR",
+        "DCR",
+        "RESPONSE_AT",
+    ] = Field(
+        description="pfs_median (months; TTP too), hazard_ratio, os_median (months), "
+        "os_hazard_ratio, or a rate in %"
     )
-    arm: str | None = Field(default=None, description="arm id (every endpoint but hazard_ratio)")
+    arm: str | None = Field(
+        default=None, description="arm id (every endpoint but the hazard ratios)"
+    )
     comparison: str | None = Field(
-        default=None, description="'EXPERIMENTAL vs CONTROL' (hazard_ratio only)"
+        default=None, description="'EXPERIMENTAL vs CONTROL' (hazard ratios only)"
     )
     value: float = Field(allow_inf_nan=False)
     ci_low: float | None = Field(default=None, allow_inf_nan=False)
@@ -176,9 +188,9 @@ class PublishedResult(_Strict):
 
     @model_validator(mode="after")
     def _where(self) -> PublishedResult:
-        if self.endpoint == "hazard_ratio":
+        if self.endpoint in ("hazard_ratio", "os_hazard_ratio"):
             if self.comparison is None or self.arm is not None:
-                raise ValueError("a hazard_ratio gives comparison: 'EXPERIMENTAL vs CONTROL'")
+                raise ValueError(f"a {self.endpoint} gives comparison: 'EXPERIMENTAL vs CONTROL'")
         elif self.arm is None or self.comparison is not None:
             raise ValueError(f"a {self.endpoint} result gives the arm it belongs to")
         if (self.ci_low is None) != (self.ci_high is None):

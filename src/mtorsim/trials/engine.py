@@ -28,7 +28,7 @@ from mtorsim.response.cells import CellResponseModel
 from mtorsim.response.effect import EffectModel, SurfaceEffect
 from mtorsim.trials.design import Design
 from mtorsim.trials.patients import VirtualPatient
-from mtorsim.tumour.model import Effect, TumourModel
+from mtorsim.tumour.model import Effect, TumourModel, TumourParams
 from mtorsim.tumour.recist import RecistResult, assess
 
 #: time step (h) of the grid on which each patient's exposure is summarised
@@ -70,6 +70,9 @@ class PatientOutcome:
     tumour_mm: np.ndarray = field(repr=False)
     response_at: str | None = None
     dose_intensity_mg_day: dict[str, float | None] = field(default_factory=dict)
+    #: overall survival (days) and whether death was observed (see :func:`overall_survival`)
+    os_day: float = math.nan
+    os_event: bool = False
 
     @property
     def index(self) -> int:
@@ -109,6 +112,8 @@ class PatientOutcome:
                 N.RESPONSE_AT_VISIT: self.response_at,
                 N.PFS_MONTHS: N.months(self.pfs_day),
                 N.EVENT: self.event,
+                N.OS_MONTHS: N.months(self.os_day),
+                N.OS_EVENT: self.os_event,
                 N.NEW_LESION_DAY: self.new_lesion_day
                 if math.isfinite(self.new_lesion_day)
                 else None,
@@ -146,6 +151,8 @@ class Drive:
 
     t_days: np.ndarray
     shares: dict[str, np.ndarray]
+    #: fraction of the cells' untreated mTORC1 output the drugs remove, on ``t_days``
+    mtorc1_inhibition: np.ndarray
     exposure: Exposure
     #: mean unbound exposure over the first weeks (kept: outcomes are recomputed often)
     exposure_nM: dict[str, float]
@@ -178,9 +185,14 @@ def drive(
     visits = visit_days(design, horizon, pt.visit_jitter_days)
     ts: list[np.ndarray] = []
     parts: dict[str, list[np.ndarray]] = {}
+    inhibition: list[np.ndarray] = []
 
-    def joined() -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        return np.concatenate(ts), {c: np.concatenate(v) for c, v in parts.items()}
+    def joined() -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        return (
+            np.concatenate(ts),
+            {c: np.concatenate(v) for c, v in parts.items()},
+            np.concatenate(inhibition),
+        )
 
     blocks = effect.blocks(exposure, pt.context, horizon, visits)
     for block in blocks:
@@ -188,14 +200,17 @@ def drive(
         ts.append(block.t_days[skip:])
         for c, v in block.shares.items():
             parts.setdefault(c, []).append(v[skip:])
+        inh = block.mtorc1_inhibition
+        inhibition.append((np.zeros(len(block.t_days)) if inh is None else inh)[skip:])
         end = float(block.t_days[-1])
         if stop_at_progression and end < horizon:
-            t, shares = joined()
+            t, shares, inh_all = joined()
             done = visits[visits <= end + 1e-9]
-            if assess_course(design, pt, t, shares, done, tumour)[2].progression_day is not None:
+            rec = assess_course(design, pt, t, shares, done, tumour, inh_all)[2]
+            if rec.progression_day is not None:
                 break
-    t, shares = joined()
-    return Drive(t, shares, exposure, _exposure_summary(exposure, horizon))
+    t, shares, inh_all = joined()
+    return Drive(t, shares, inh_all, exposure, _exposure_summary(exposure, horizon))
 
 
 def assess_course(
@@ -205,11 +220,13 @@ def assess_course(
     effect: Effect,
     visits: np.ndarray,
     tumour: TumourModel,
+    mtorc1_inhibition: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, RecistResult]:
-    """The tumour course under the drug effect (class shares), its new-lesion day and
+    """The tumour course under the drug effect (class shares, and the cells' mTORC1
+    inhibition that restores acquired endocrine sensitivity), its new-lesion day and
     RECIST at the given visits: (ln SLD/SLD0 on ``t_days``, new-lesion day, RECIST)."""
     tp = pt.tumour
-    log_size = tumour.integrate(t_days, effect, tp)
+    log_size = tumour.integrate(t_days, effect, tp, mtorc1_inhibition)
     nl = tumour.new_lesion_day(t_days, log_size, tp)
     rec = assess(
         visits,
@@ -222,12 +239,32 @@ def assess_course(
     return log_size, nl, rec
 
 
+def overall_survival(
+    pfs_day: float, progressed: bool, tp: TumourParams, cutoff_day: float
+) -> tuple[float, bool]:
+    """Overall survival (days, death observed): progression day plus the patient's survival
+    after progression (Broglio & Berry 2009 J Natl Cancer Inst 101:1642: OS = PFS +
+    survival post-progression, the latter independent of the arm), censored at the data
+    cut-off (``cutoff_day`` after her randomisation).  Deaths before progression are not
+    modelled; a patient whose PFS is censored is censored for OS at the same day (assumed:
+    nothing is known of her later course), and one who progressed is followed to death or
+    the cut-off (assumed: vital status is complete in the OS analyses, no dropout)."""
+    if not progressed or not math.isfinite(tp.post_progression_days):
+        return pfs_day, False
+    death = pfs_day + tp.post_progression_days
+    if death <= cutoff_day:
+        return death, True
+    return max(cutoff_day, pfs_day), False
+
+
 def outcome(design: Design, pt: VirtualPatient, drv: Drive, tumour: TumourModel) -> PatientOutcome:
     """Tumour course, RECIST, PFS and dose intensity of a patient whose drive is known."""
     tp = pt.tumour
     t_days = drv.t_days
     vd = visit_days(design, min(pt.horizon_day, float(t_days[-1])), pt.visit_jitter_days)
-    log_size, nl, rec = assess_course(design, pt, t_days, drv.shares, vd, tumour)
+    log_size, nl, rec = assess_course(
+        design, pt, t_days, drv.shares, vd, tumour, drv.mtorc1_inhibition
+    )
     event = rec.progression_day is not None
     pfs = rec.progression_day if rec.progression_day is not None else rec.last_assessment_day
     response_at = None
@@ -240,6 +277,8 @@ def outcome(design: Design, pt: VirtualPatient, drv: Drive, tumour: TumourModel)
     keep = t_days <= (rec.progression_day or pt.horizon_day) + 1e-9
     step = t_days[1] - t_days[0] if len(t_days) > 1 else 1.0
     every = max(1, round(CURVE_SPACING_DAYS / max(step, 1e-9)))
+    cutoff = design.follow_up.cutoff_months * N.DAYS_PER_MONTH - pt.accrual_day
+    os_day, os_event = overall_survival(float(pfs), event, tp, cutoff)
     return PatientOutcome(
         pt,
         rec,
@@ -251,6 +290,8 @@ def outcome(design: Design, pt: VirtualPatient, drv: Drive, tumour: TumourModel)
         (tp.sld0_mm * np.exp(log_size[keep]))[::every],
         response_at,
         drv.exposure.dose_intensity(float(pfs)),
+        os_day,
+        os_event,
     )
 
 

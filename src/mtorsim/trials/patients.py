@@ -34,6 +34,9 @@ from mtorsim.tumour.model import (
 
 PATIENT_STREAM = 1
 BLOCK_STREAM = 2
+#: survival after progression has a stream of its own, so adding it left every earlier
+#: draw (and so every PFS and response) as it was
+SURVIVAL_STREAM = 3
 #: visit-window draws kept per patient (more visits than any trial schedules)
 MAX_VISITS = 400
 
@@ -166,6 +169,12 @@ def sample_patient(
         new_lesion_per_day=tumour.new_lesion_hazard_per_day.sample(rng),
         new_lesion_draw=float(rng.exponential()),
         endocrine=trait,
+        post_progression_days=float(
+            np.random.default_rng([seed, SURVIVAL_STREAM, index]).exponential()
+            * tumour.post_progression_months(design.setting)
+            * DAYS_PER_MONTH
+            / math.log(2.0)
+        ),
     )
     tp = _prognostic(design, strata, tp)
     fu = design.follow_up

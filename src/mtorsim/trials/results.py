@@ -94,6 +94,8 @@ class ArmSummary(Record):
     n: int
     events: int = 0
     pfs: Estimate | None = None
+    #: overall survival (PFS plus survival after progression)
+    os: Estimate | None = None
     ORR: Rate | None = None
     DCR: Rate | None = None
     CBR: Rate | None = None
@@ -118,6 +120,10 @@ class Comparison(Record):
     stratified_logrank_p: float | None = None
     stratified_by: list[str] = Field(default_factory=list)
     note: str | None = None
+    #: overall-survival HR and 95% CI (designs with an OS endpoint)
+    os_hazard_ratio: float | None = None
+    os_ci_low: float | None = None
+    os_ci_high: float | None = None
 
     @property
     def key(self) -> str:

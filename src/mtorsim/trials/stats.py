@@ -38,18 +38,24 @@ def _num(x: float) -> float | None:
 
 
 def cox_hazard_ratio(
-    frame: pd.DataFrame, experimental: str, control: str, strata: list[str] | None = None
+    frame: pd.DataFrame,
+    experimental: str,
+    control: str,
+    strata: list[str] | None = None,
+    time: str = N.PFS_MONTHS,
+    event: str = N.EVENT,
 ) -> dict[str, Any]:
     """HR (experimental vs control) with 95% CI from lifelines' Cox model, and the log-rank
-    p-value (unstratified, lifelines ``logrank_test``)."""
+    p-value (unstratified, lifelines ``logrank_test``), of the ``time``/``event`` columns
+    (default PFS)."""
     from lifelines import CoxPHFitter
     from lifelines.statistics import logrank_test
 
     d = frame[frame[N.ARM].isin([experimental, control])]
     data = pd.DataFrame(
         {
-            "T": d[N.PFS_MONTHS].astype(float),
-            "E": d[N.EVENT].astype(bool),
+            "T": d[time].astype(float),
+            "E": d[event].astype(bool),
             "treat": (d[N.ARM] == experimental).astype(float),
         }
     )

@@ -14,8 +14,18 @@ endocrine trait: sensitive, acquired or de novo resistance; 1 for the other clas
 :math:`\\rho` the patient's rate of acquired resistance and :math:`m_c` the class's factor
 on it (the exponential-resistance form of Claret et al. 2009 J Clin Oncol 27:4103, per
 class).  A class's weight sets how deep the response goes (ORR), its resistance factor
-how long it lasts (PFS), so the two are separable.  The population distributions, class
-parameters, endocrine traits and clinical settings are ``data/tumour.yaml``.  The
+how long it lasts (PFS), so the two are separable.  In a tumour with acquired endocrine
+resistance, mTORC1 inhibition restores part of the lost sensitivity,
+
+.. math::  \\sigma_{endocrine}(t) = \\sigma_a + (1 - \\sigma_a)\\, R\\, I(t),
+
+with :math:`I(t)` the fraction of the cells' untreated mTORC1 output (pS6K1) that the
+drugs remove and :math:`R` the calibrated fraction of acquired resistance that full
+mTORC1 inhibition reverses: "mTOR inhibition reverses acquired endocrine therapy
+resistance" (review refs 66, 68; BOLERO-2's rationale).  De novo resistance is not
+restored (assumed: primary resistance is not read as mTORC1-driven).  The population
+distributions, class parameters, endocrine traits and clinical settings are
+``data/tumour.yaml``.  The
 right-hand side depends on time only, so the solution is a quadrature
 (:meth:`TumourModel.integrate`, the one copy of the equation), on whatever time grid the
 effect model gives (the fast path's 2-h grid, the exact path's 1-h segments).
@@ -38,7 +48,7 @@ from mtorsim.knowledge.documents import load_cached, load_document
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.response.links import LINK_CLASSES, LinkClass
 
-TUMOUR_FORMAT = "2.0"
+TUMOUR_FORMAT = "2.1"
 
 #: a patient's endocrine trait: still sensitive (endocrine-naive or responding), acquired
 #: resistance (progressed after benefit from endocrine therapy), de novo resistance
@@ -100,12 +110,33 @@ class ClassLink(BaseModel):
         return self
 
 
+#: a setting's calibratable numbers (parameter ids ``settings.<setting>.<field>``)
+SETTING_FIELDS = ("growth", "post_progression_months")
+
+
+class SameAs(BaseModel):
+    """A number a setting takes from another setting, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    setting: Setting
+    source: str = Field(min_length=3)
+
+
 class SettingParams(BaseModel):
-    """A clinical setting: its growth-rate factor and the mix of endocrine traits."""
+    """A clinical setting: its growth-rate factor, the mix of endocrine traits and the
+    median survival after progression (its own, or another setting's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str
     growth: Sourced = Field(description="factor on the population median growth rate")
+    post_progression_months: Sourced | None = Field(
+        default=None, description="median survival after progression (months; exponential)"
+    )
+    post_progression_as: SameAs | None = Field(
+        default=None,
+        description="take the survival after progression of another setting (one without "
+        "an overall-survival datum of its own)",
+    )
     endocrine: dict[EndocrineTrait, float] = Field(
         description="prevalence of each endocrine trait (they add up to 1)"
     )
@@ -122,6 +153,12 @@ class SettingParams(BaseModel):
             )
         if not self.growth.value > 0:
             raise ValueError(f"growth must be > 0, got {self.growth.value}")
+        if (self.post_progression_months is None) == (self.post_progression_as is None):
+            raise ValueError("give post_progression_months or post_progression_as (one of them)")
+        if self.post_progression_months is not None:
+            pps = self.post_progression_months.value
+            if not 0 < pps < 1e4:  # 1e4 months: a bound only against nonsense
+                raise ValueError(f"post_progression_months must be in (0, 1e4), got {pps}")
         return self
 
 
@@ -138,6 +175,10 @@ class PopulationTumour(BaseModel):
     cr_threshold_mm: Sourced
     classes: dict[LinkClass, ClassLink]
     endocrine_sensitivity: dict[EndocrineTrait, Sourced]
+    endocrine_restoration: Sourced = Field(
+        description="fraction of acquired endocrine resistance that full mTORC1 "
+        "inhibition reverses (0-1)"
+    )
     settings: dict[Setting, SettingParams]
 
     @model_validator(mode="after")
@@ -153,6 +194,17 @@ class PopulationTumour(BaseModel):
         bad = {k: v.value for k, v in self.endocrine_sensitivity.items() if not v.value >= 0}
         if bad:
             raise ValueError(f"endocrine_sensitivity: factors must be >= 0, got {bad}")
+        for name, st in self.settings.items():
+            same = st.post_progression_as
+            if same is not None and self.settings[same.setting].post_progression_months is None:
+                raise ValueError(
+                    f"settings.{name}.post_progression_as: {same.setting} has no "
+                    "post_progression_months of its own"
+                )
+        if not 0.0 <= self.endocrine_restoration.value <= 1.0:
+            raise ValueError(
+                f"endocrine_restoration must be in [0, 1], got {self.endocrine_restoration.value}"
+            )
         return self
 
     def with_values(self, **medians: float) -> PopulationTumour:
@@ -168,6 +220,8 @@ class PopulationTumour(BaseModel):
         head, *rest = pid.split(".")
         if head in PATIENT_FIELD and not rest:
             return float(getattr(self, head).median)
+        if head == "endocrine_restoration" and not rest:
+            return float(self.endocrine_restoration.value)
         if (
             head == "classes"
             and len(rest) == 2
@@ -177,22 +231,33 @@ class PopulationTumour(BaseModel):
             return float(getattr(self.classes[rest[0]], rest[1]).value)
         if head == "endocrine_sensitivity" and len(rest) == 1 and rest[0] in ENDOCRINE_TRAITS:
             return float(self.endocrine_sensitivity[rest[0]].value)
-        if head == "settings" and len(rest) == 2 and rest[0] in SETTINGS and rest[1] == "growth":
-            return float(self.settings[rest[0]].growth.value)
+        if (
+            head == "settings"
+            and len(rest) == 2
+            and rest[0] in SETTINGS
+            and rest[1] in SETTING_FIELDS
+        ):
+            if rest[1] == "post_progression_months":
+                return self.post_progression_months(rest[0])
+            return float(getattr(self.settings[rest[0]], rest[1]).value)
         raise MtorsimError(
             f"no tumour parameter {pid!r}; ids are a median ({', '.join(PATIENT_FIELD)}), "
+            "endocrine_restoration, "
             f"classes.<{'|'.join(LINK_CLASSES)}>.<weight|resistance>, "
             f"endocrine_sensitivity.<{'|'.join(ENDOCRINE_TRAITS)}> or "
-            f"settings.<{'|'.join(SETTINGS)}>.growth"
+            f"settings.<{'|'.join(SETTINGS)}>.<{'|'.join(SETTING_FIELDS)}>"
         )
 
     def with_parameters(
         self, values: Mapping[str, float], source: str | None = None
     ) -> PopulationTumour:
-        """A copy with parameters set by id: a median (``effect_scale``), a class link
+        """A copy with parameters set by id: a median (``effect_scale``), the endocrine
+        restoration (``endocrine_restoration``), a class link
         (``classes.endocrine.weight``), an endocrine-trait factor
-        (``endocrine_sensitivity.acquired``) or a setting's growth factor
-        (``settings.first-line-endocrine.growth``); ``source`` replaces their sources."""
+        (``endocrine_sensitivity.acquired``) or a setting's growth factor or median survival
+        after progression (``settings.first-line-endocrine.growth``,
+        ``settings.her2-pretreated.post_progression_months``); ``source`` replaces their
+        sources."""
         out = self
         for pid, v in values.items():
             out.parameter(pid)  # the id exists
@@ -202,6 +267,9 @@ class PopulationTumour(BaseModel):
                 dist = getattr(out, head)
                 upd = {"median": v} | ({"source": source} if source else {})
                 out = out.model_copy(update={head: dist.model_copy(update=upd)})
+            elif head == "endocrine_restoration":
+                val = out.endocrine_restoration.with_value(v, source)
+                out = out.model_copy(update={"endocrine_restoration": val})
             elif head == "classes":
                 cl = out.classes[rest[0]]  # type: ignore[index]
                 val = getattr(cl, rest[1]).with_value(v, source)
@@ -213,11 +281,24 @@ class PopulationTumour(BaseModel):
                 out = out.model_copy(update={"endocrine_sensitivity": es})
             else:
                 st = out.settings[rest[0]]  # type: ignore[index]
-                settings = dict(out.settings) | {
-                    rest[0]: st.model_copy(update={"growth": st.growth.with_value(v, source)})
-                }
+                if getattr(st, rest[1]) is None:
+                    assert st.post_progression_as is not None
+                    raise MtorsimError(
+                        f"settings.{rest[0]} takes its {rest[1]} from "
+                        f"{st.post_progression_as.setting}; set that one"
+                    )
+                val = getattr(st, rest[1]).with_value(v, source)
+                settings = dict(out.settings) | {rest[0]: st.model_copy(update={rest[1]: val})}
                 out = out.model_copy(update={"settings": settings})
         return out
+
+    def post_progression_months(self, setting: str) -> float:
+        """Median survival after progression of ``setting`` (its own or the one it takes)."""
+        st = self.settings[setting]  # type: ignore[index]
+        if st.post_progression_as is not None:
+            st = self.settings[st.post_progression_as.setting]
+        assert st.post_progression_months is not None  # checked when loaded
+        return float(st.post_progression_months.value)
 
     def endocrine_factor(self, trait: str) -> float:
         return float(self.endocrine_sensitivity[trait].value)  # type: ignore[index]
@@ -246,6 +327,9 @@ class TumourParams:
     new_lesion_per_day: float
     new_lesion_draw: float  # Exp(1) variate: the new-lesion time inverts the cumulative hazard
     endocrine: EndocrineTrait = "sensitive"
+    #: survival after progression (days): overall survival is PFS plus this (NaN: not
+    #: drawn, so overall survival is censored at PFS)
+    post_progression_days: float = math.nan
 
 
 def rescaled(
@@ -253,7 +337,8 @@ def rescaled(
 ) -> TumourParams:
     """The patient ``p`` drawn from ``old`` as the same draws give under ``new`` (common
     random numbers for calibration): each log-normal draw keeps its quantile, so it moves
-    by the ratio of the medians (and of the setting's growth factors).  Exact when the CVs
+    by the ratio of the medians (and of the setting's growth factors and survival after
+    progression).  Exact when the CVs
     are equal and no draw sits at a distribution's ``minimum``."""
     upd = {}
     for k, f in PATIENT_FIELD.items():
@@ -265,6 +350,9 @@ def rescaled(
             )
         if ratio != 1.0:
             upd[f] = getattr(p, f) * ratio
+    pps = new.post_progression_months(setting) / old.post_progression_months(setting)
+    if pps != 1.0:
+        upd["post_progression_days"] = p.post_progression_days * pps
     return replace(p, **upd) if upd else p
 
 
@@ -297,22 +385,27 @@ class TumourModel:
     def cr_threshold_mm(self) -> float:
         return self.population.cr_threshold_mm.value
 
-    def class_terms(
-        self, classes: Mapping[str, object], p: TumourParams
-    ) -> dict[str, tuple[float, float]]:
-        """Per class of the effect: (lambda w_c sigma_c, m_c rho) for patient ``p``."""
-        out = {}
-        for c in classes:
-            link = self.population.classes[c]  # type: ignore[index]
-            sens = self.population.endocrine_factor(p.endocrine) if c == "endocrine" else 1.0
-            out[c] = (
-                p.effect_scale * link.weight.value * sens,
-                p.resistance_per_day * link.resistance.value,
-            )
-        return out
+    def endocrine_sensitivity(
+        self, p: TumourParams, mtorc1_inhibition: np.ndarray | None
+    ) -> np.ndarray | float:
+        """sigma_endocrine(t) of patient ``p``: the trait's factor, and for acquired
+        resistance its restoration by mTORC1 inhibition I(t),
+        ``sigma_a + (1 - sigma_a) R I(t)`` (R ``endocrine_restoration``)."""
+        sigma = self.population.endocrine_factor(p.endocrine)
+        if p.endocrine != "acquired" or mtorc1_inhibition is None:
+            return sigma
+        r = self.population.endocrine_restoration.value
+        return sigma + (1.0 - sigma) * r * np.asarray(mtorc1_inhibition, float)
 
-    def rate(self, t_days: np.ndarray, effect: Effect, p: TumourParams) -> np.ndarray:
-        """d ln SLD / dt (1/day) at ``t_days`` for the drug effect (class shares)."""
+    def rate(
+        self,
+        t_days: np.ndarray,
+        effect: Effect,
+        p: TumourParams,
+        mtorc1_inhibition: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """d ln SLD / dt (1/day) at ``t_days`` for the drug effect (class shares) and
+        the cells' mTORC1 inhibition on the same grid (None: no restoration)."""
         t = np.asarray(t_days, float)
         if not isinstance(effect, Mapping):
             return np.asarray(
@@ -320,15 +413,24 @@ class TumourModel:
                 + p.effect_scale * np.exp(-p.resistance_per_day * t) * np.asarray(effect)
             )
         r = np.full(t.shape, p.growth_per_day)
-        for c, (scale, res) in self.class_terms(effect, p).items():
-            r = r + scale * np.exp(-res * t) * np.asarray(effect[c])
+        for c, share in effect.items():
+            link = self.population.classes[c]  # type: ignore[index]
+            sens = self.endocrine_sensitivity(p, mtorc1_inhibition) if c == "endocrine" else 1.0
+            decay = np.exp(-p.resistance_per_day * link.resistance.value * t)
+            r = r + p.effect_scale * link.weight.value * sens * decay * np.asarray(share)
         return r
 
-    def integrate(self, t_days: np.ndarray, effect: Effect, p: TumourParams) -> np.ndarray:
+    def integrate(
+        self,
+        t_days: np.ndarray,
+        effect: Effect,
+        p: TumourParams,
+        mtorc1_inhibition: np.ndarray | None = None,
+    ) -> np.ndarray:
         """ln(SLD / SLD0) on the grid ``t_days`` (trapezoid rule on the rate, which
         depends on time only, so the solution is a quadrature)."""
         t = np.asarray(t_days, float)
-        rate = self.rate(t, effect, p)
+        rate = self.rate(t, effect, p, mtorc1_inhibition)
         out = np.zeros_like(t)
         out[1:] = np.cumsum(np.diff(t) * (rate[1:] + rate[:-1]) / 2.0)
         return out
