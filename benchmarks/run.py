@@ -149,6 +149,31 @@ def main() -> None:
     px = pj.table.nominal_scaled()
     pj(px)  # builds the simulator
     figures["pathway calibration: one objective evaluation (s)"] = best_of(lambda: pj(px), 3)
+    import tempfile
+
+    from mtorsim.inference.cell_lines import CellLineObjective, build_petab, signalling_points
+
+    cp = load_calibration_set().problem("cell-lines")
+    t0 = time.perf_counter()
+    pts = signalling_points(cp)
+    figures[f"cell-lines: network steady states at {len(pts)} data (s)"] = (
+        time.perf_counter() - t0
+    )
+    cj = CellLineObjective(cp, pts, float(cp.settings["sigma"]), str(cp.settings["noise"]))
+    cx = cp.table.nominal_scaled()
+    t_closed = best_of(lambda: cj(cx), 5)
+    figures["cell-lines: one objective evaluation, closed form (s)"] = t_closed
+    import petab.v1 as petab
+    import pypesto.petab
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pp = petab.Problem.from_yaml(build_petab(cp).write(tmp))
+        rr = pypesto.petab.PetabImporter(pp, simulator_type="roadrunner").create_problem()
+        t0 = time.perf_counter()
+        rr.objective(np.asarray(pp.x_nominal_free_scaled))
+        t_rr = time.perf_counter() - t0
+    figures["cell-lines: one evaluation, pyPESTO RoadRunner on the PEtab files (s)"] = t_rr
+    figures["cell-lines: PEtab-RoadRunner / closed-form evaluation time (ratio)"] = t_rr / t_closed
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:10.4f}")

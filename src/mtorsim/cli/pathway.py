@@ -1,4 +1,5 @@
-"""Signalling-model commands: simulate, contexts, export-sbml, check, calibrate."""
+"""Signalling-model commands: simulate, contexts, export-sbml, check, calibrate, and the
+cell-line problem: calibrate-cells, validate-cells, petab."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from mtorsim.cli.common import (
 
 @click.group()
 def pathway() -> None:
-    """The PI3K/Akt/mTOR signalling model: simulate, contexts, export-sbml, check, calibrate."""
+    """The PI3K/Akt/mTOR signalling model and its cell-line calibration."""
 
 
 def _parse_time_min(text: str) -> float:
@@ -204,6 +205,176 @@ def pathway_calibrate(
             click.echo("the model source already holds these values")
         click.echo(f"wrote {files['record']} and {files['figure']}")
     sys.exit(0 if result.passed else 1)
+
+
+@pathway.command("petab")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the PEtab files (model.xml, *.tsv, problem.yaml).",
+)
+@click.option(
+    "--start",
+    is_flag=True,
+    help="Nominal values at the calibration set's starts (default: the shipped fit).",
+)
+@json_option
+def pathway_petab(out_dir: str, start: bool, as_json: bool) -> None:
+    """Export the cell-line calibration problem as PEtab (any PEtab tool can re-fit it).
+
+    The problem: measured ICBP GI50s of six breast cancer lines, the signalling model
+    with the cell-response link as SBML rules, one observable (relative net growth rate
+    at the measured GI50).  What is fitted is the calibration set's problem cell-lines.
+    """
+    from mtorsim.inference.cell_lines import build_petab
+    from mtorsim.inference.records import load_calibration
+
+    values = None if start else load_calibration("cell-lines").values
+    tables = build_petab(values=values)
+    path = tables.write(out_dir)
+    info = {
+        "problem": str(path),
+        "conditions": len(tables.conditions),
+        "measurements": len(tables.measurements),
+        "estimated_parameters": int(tables.parameters["estimate"].sum()),
+        "nominal_values": "calibration-set starts" if start else "shipped fit (cell-lines.json)",
+    }
+    if as_json:
+        echo_json(info)
+    else:
+        click.echo(
+            f"wrote {path}: {info['measurements']} measurements, {info['conditions']} "
+            f"conditions, {info['estimated_parameters']} estimated parameters "
+            f"(nominal values: {info['nominal_values']}); check it with `petablint -y {path}`"
+        )
+
+
+@pathway.command("calibrate-cells")
+@click.option("--quick", is_flag=True, help="The calibration set's small setting.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record file (default: mtorsim-out/calibration/cell-lines.json).",
+)
+@json_option
+def pathway_calibrate_cells(quick: bool, workers: int, out_path: str | None, as_json: bool) -> None:
+    """Fit the cell-line problem (measured GI50s) with pyPESTO, seeded (seconds).
+
+    The record goes to --out; the package is not changed.  To adopt its values run
+    scripts/apply_cell_line_record.py RECORD.
+    """
+    from mtorsim.inference.cell_lines import calibrate_cell_lines
+    from mtorsim.inference.records import DEFAULT_OUT
+
+    result = calibrate_cell_lines(quick=quick, workers=workers, progress=say(as_json))
+    out = Path(out_path) if out_path else DEFAULT_OUT / "cell-lines.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.save(out)
+    if as_json:
+        echo_json(result.model_dump(mode="json") | {"record": str(out)})
+        return
+    print_table(
+        f"cell-lines: objective {result.objective_start:.4g} -> {result.objective:.4g} "
+        f"({result.n_data} data, {result.evaluations} evaluations, {result.seconds:.0f} s)",
+        ["parameter", "start", "fitted"],
+        [[p.id, f"{p.start:.4g}", f"{p.fitted:.4g}"] for p in result.parameters],
+    )
+    click.echo(f"wrote {out}")
+
+
+@pathway.command("validate-cells")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PNG of model against measured potency.",
+)
+@json_option
+def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
+    """The model's potencies beside the measured ones: ICBP GI50 (fitted) and GDSC1 IC50
+    (held out, never fitted), with Spearman rank agreement per drug across lines."""
+    from mtorsim.inference.cell_lines import validate_cell_lines
+
+    v = validate_cell_lines(progress=say(as_json))
+    if plot_path:
+        save_plot(v.plot(), plot_path)
+    if as_json:
+        echo_json(
+            v.model_dump(mode="json")
+            | {"summary": {"fitted": v.summary("fitted"), "held out": v.summary("held out")}}
+        )
+        return
+    print_table(
+        "rank agreement across cell lines (Spearman; |log10 error| median)",
+        ["dataset", "role", "agent", "lines", "Spearman", "|log10 err|"],
+        [
+            [
+                a.dataset,
+                a.role,
+                a.agent,
+                a.n_lines,
+                "-" if a.spearman is None else f"{a.spearman:+.2f}",
+                "-" if a.median_abs_log10_error is None else f"{a.median_abs_log10_error:.2f}",
+            ]
+            for a in v.agreement
+        ],
+    )
+    for role in ("fitted", "held out"):
+        s = v.summary(role)
+        med = s["median_abs_log10_error"]
+        within = s["within_one_decade"]
+        click.echo(
+            f"{role}: {s['n']} potencies, {s['n_reached']} reached by the model; median "
+            f"|log10 error| {'-' if med is None else f'{med:.2f}'}; within one decade "
+            f"{'-' if within is None else f'{within:.0%}'}"
+        )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
+@pathway.command("validate-synergy")
+@click.option(
+    "--dataset",
+    default="oneil_deepsynergy",
+    show_default=True,
+    help="Dataset of the reference table combinations.csv (oneil_drugcomb: DrugComb's "
+    "Loewe of the same matrices).",
+)
+@json_option
+def pathway_validate_synergy(dataset: str, as_json: bool) -> None:
+    """Simulated Loewe/Bliss/ZIP beside measured synergy scores of mTOR-inhibitor pairs:
+    sign agreement and Spearman rank correlation (never fitted)."""
+    from mtorsim.inference.cell_lines import synergy_fidelity
+
+    f = synergy_fidelity(dataset=dataset, progress=say(as_json))
+    if not f.rows:
+        raise click.UsageError(f"no simulable measured pairs in dataset {dataset!r}")
+    methods = ("loewe", "bliss", "zip")
+    if as_json:
+        echo_json(f.model_dump(mode="json") | {"agreement": {m: f.agreement(m) for m in methods}})
+        return
+    print_table(
+        f"synergy: model (mean score, 72-h viability) vs measured ({dataset})",
+        ["line", "pair", "measured", "loewe", "bliss", "zip"],
+        [
+            [r.context, f"{r.agent_a}+{r.agent_b}", f"{r.measured:+.1f}"]
+            + ["-" if r.simulated.get(m) is None else f"{r.simulated[m]:+.1f}" for m in methods]
+            for r in f.rows
+        ],
+    )
+    pos = sum(r.measured > 0 for r in f.rows)
+    click.echo(f"measured scores > 0: {pos}/{len(f.rows)} (the base rate of sign agreement)")
+    for m in methods:
+        a = f.agreement(m)
+        rho = "-" if a["spearman"] is None else f"{a['spearman']:+.2f}"
+        share = "-" if a["sign_agreement"] is None else f"{a['sign_agreement']:.0%}"
+        click.echo(f"{m}: n={a['n']}, sign agreement {share}, Spearman {rho}")
 
 
 COMMANDS = [pathway]

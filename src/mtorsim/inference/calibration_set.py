@@ -166,15 +166,41 @@ class Target(_Strict):
         return self
 
 
+class DataSelection(_Strict):
+    """Which rows of a reference table (:mod:`mtorsim.inference.reference`) a problem fits,
+    which it holds out for prediction, and which agents it excludes (with the reason)."""
+
+    table: Literal["dose_response"] = "dose_response"
+    datasets: list[str] = Field(min_length=1, description="datasets whose values are fitted")
+    metrics: list[str] = Field(min_length=1, description="metrics fitted (e.g. GI50)")
+    contexts: list[str] = Field(min_length=1, description="model contexts of the cell lines")
+    held_out_datasets: list[str] = Field(
+        default_factory=list, description="datasets predicted, never fitted"
+    )
+    excluded_agents: dict[str, str] = Field(
+        default_factory=dict, description="agent id -> why its values are not used"
+    )
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> DataSelection:
+        both = set(self.datasets) & set(self.held_out_datasets)
+        if both:
+            raise ValueError(f"datasets both fitted and held out: {sorted(both)}")
+        return self
+
+
 class Problem(_Strict):
     """One calibration problem: ``trial`` and ``pathway`` problems are fitted by an
     optimiser; ``closed-form`` ones are set by an exact inversion where they are used
     (listed here so that this file names everything that is fitted)."""
 
     id: str
-    kind: Literal["trial", "pathway", "closed-form"]
+    kind: Literal["trial", "pathway", "cell-lines", "closed-form"]
     description: str
     targets: list[Target]
+    data: DataSelection | None = Field(
+        default=None, description="reference data fitted (cell-lines problems)"
+    )
     parameters: list[ParameterRow] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
     quick: dict[str, Any] = Field(default_factory=dict)
@@ -297,6 +323,7 @@ def calibration_trials() -> set[str]:
 __all__ = [
     "CALIBRATION_MTOR_TRIAL",
     "CalibrationSet",
+    "DataSelection",
     "ParameterRow",
     "ParameterTable",
     "Problem",

@@ -36,6 +36,11 @@ class Context(BaseModel):
         default=None,
         description="untreated in-vitro doubling time (h); used by the cell-response layer",
     )
+    cytotoxic_sensitivity: Sourced | None = Field(
+        default=None,
+        description="sensitivity of the line to cytotoxic kill relative to MCF7: every "
+        "cytotoxic's EC50 is divided by it (used by the cell-response layer; default 1)",
+    )
 
     def values(self) -> dict[str, float]:
         return {k: v.value for k, v in self.parameters.items()}

@@ -36,6 +36,8 @@ READOUTS: dict[str, str] = {
     "eIF4E_free": "eIF4E_free",
     "proliferation": "proliferation",
     "survival": "survival",
+    "translation": "translation",
+    "mitogenic": "mitogenic",
 }
 
 

@@ -19,7 +19,8 @@ from mtorsim.response.synergy import LL4, DoseMatrix, SynergyInputError, fit_ll4
 ASSAY_HOURS = 72.0
 
 #: default top doses (nM) for simulated assays (assumed: assay design spanning each agent's
-#: modelled effect range, not data); six doses in 3-fold steps below them
+#: modelled effect range, not data; the cytotoxics' tops follow their kill EC50s as
+#: calibrated to ICBP GI50s, 35-105000 nM in MCF7); six doses in 3-fold steps below them
 #: (rapalogs: 4-fold, spanning their sub-nanomolar potency)
 DEFAULT_FACTOR: dict[str, float] = {
     "everolimus": 4.0,
@@ -38,12 +39,12 @@ DEFAULT_TOP_NM: dict[str, float] = {
     "trastuzumab": 300.0,
     "cixutumumab": 300.0,
     "mek-inhibitor": 300.0,
-    "paclitaxel": 30.0,
-    "docetaxel": 10.0,
-    "vinorelbine": 30.0,
-    "carboplatin": 300000.0,
-    "cisplatin": 30000.0,
-    "5-fluorouracil": 30000.0,
+    "paclitaxel": 1000.0,
+    "docetaxel": 300.0,
+    "vinorelbine": 1000.0,
+    "carboplatin": 3000000.0,
+    "cisplatin": 300000.0,
+    "5-fluorouracil": 1000000.0,
     "epirubicin": 300.0,
     "letrozole": 300.0,
     "tamoxifen": 1000.0,

@@ -3,14 +3,14 @@
 The link (every constant in ``data/cytotoxics.yaml`` with its source)::
 
     division = (ln 2 / Td + d0) * P / P0
-    death    = (d0 + sum_j kmax_j * H_j(C_j) + k_E (ln 2 / Td + d0) D_E) * (S0 / S)^theta
+    death    = (d0 + sum_j kmax_j * H_j(s C_j) + k_E (ln 2 / Td + d0) D_E) * (S0 / S)^theta
     net      = division - death,        d0 = f_d * ln 2 / Td / (1 - f_d)
     D_E      = max(0, 1 - E / E0)       (oestrogen-receptor deprivation)
 
 ``P``, ``S`` and ``E`` are the signalling model's proliferation, survival and ER
 transcriptional-activity outputs at the drug concentrations (``P0``, ``S0``, ``E0``
-untreated), ``Td`` the context's
-untreated doubling time, ``H_j`` a Hill function of cytotoxic ``j``
+untreated), ``Td`` the context's untreated doubling time, ``s`` its cytotoxic
+sensitivity (relative to MCF7), ``H_j`` a Hill function of cytotoxic ``j``
 (``C^h / (C^h + EC50^h)``).  Untreated cells therefore grow at exactly
 ``ln 2 / Td``.  Targeted agents act through ``P`` and ``S``; an ER-dependent cell
 that loses ER activity (oestrogen deprivation, ER antagonism, or mTOR inhibition of
@@ -229,6 +229,11 @@ class CellResponseModel:
         return self._signal_cache[key]
 
     @staticmethod
+    def cytotoxic_sensitivity(ctx: Context) -> float:
+        """The context's cytotoxic sensitivity s (every EC50 divided by s; 1 if not given)."""
+        return ctx.cytotoxic_sensitivity.value if ctx.cytotoxic_sensitivity else 1.0
+
+    @staticmethod
     def doubling_time_h(ctx: Context) -> float:
         return ctx.doubling_time_h.value if ctx.doubling_time_h else DEFAULT_DOUBLING_TIME_H
 
@@ -246,10 +251,11 @@ class CellResponseModel:
         g0 = math.log(2.0) / td
         d0 = f_d * g0 / (1.0 - f_d)
         kill = 0.0
+        sens = self.cytotoxic_sensitivity(ctx)
         for a, c in cytotoxic.items():
             params = self.data.agents[a]
             assert params.kmax_per_h is not None  # checked in split()
-            kill += params.kmax_per_h.value * params.hill_fraction(c)
+            kill += params.kmax_per_h.value * params.hill_fraction(c * sens)
         kill += k_e * (g0 + d0) * er_deprivation(sig.er_activity, base.er_activity)
         division = (g0 + d0) * sig.proliferation / base.proliferation
         death = (d0 + kill) * (base.survival / max(sig.survival, 1e-12)) ** theta
@@ -279,12 +285,13 @@ class CellResponseModel:
         kill = np.zeros_like(np.asarray(proliferation, float))
         if er_activity is not None:
             kill = kill + k_e * (g0 + d0) * er_deprivation(er_activity, e0)
+        sens = self.cytotoxic_sensitivity(ctx)
         for a, c in cytotoxic_nM.items():
             params = self.data.agents[self.kb.agent(a).id]
             if params.ec50_nM is None or params.kmax_per_h is None:
                 raise UnsupportedMechanismError(f"{a} has no kill parameters ({params.note})")
             h = params.hill.value if params.hill else 1.0
-            cc = np.maximum(np.asarray(c, float), 0.0) ** h
+            cc = np.maximum(sens * np.asarray(c, float), 0.0) ** h
             kill = kill + params.kmax_per_h.value * cc / (cc + params.ec50_nM.value**h)
         division = (g0 + d0) * np.asarray(proliferation, float) / p0
         death = (d0 + kill) * (s0 / np.maximum(np.asarray(survival, float), 1e-12)) ** theta

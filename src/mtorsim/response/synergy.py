@@ -73,7 +73,10 @@ class LL4:
         lo, hi = min(self.c, self.d), max(self.c, self.d)
         if not lo < y < hi:
             return math.nan
-        return float(self.e * ((self.d - self.c) / (y - self.c) - 1.0) ** (1.0 / self.b))
+        try:
+            return float(self.e * ((self.d - self.c) / (y - self.c) - 1.0) ** (1.0 / self.b))
+        except (OverflowError, ZeroDivisionError):
+            return math.nan
 
 
 def fit_ll4(
@@ -112,19 +115,26 @@ def fit_ll4(
     def model(xx: np.ndarray, *theta: float) -> np.ndarray:
         p = dict(fixed)
         p.update(zip(free, theta, strict=True))
-        return LL4(p["b"], p["c"], p["d"], math.exp(p["e"]) if "e" in free else p["e"])(xx)
+        # log EC50 clipped so that a runaway step gives a huge, finite EC50, not an
+        # OverflowError (steep or flat curves: ridaforolimus + BEZ235 in T47D)
+        e = math.exp(min(max(p["e"], -700.0), 700.0)) if "e" in free else p["e"]
+        return LL4(p["b"], p["c"], p["d"], e)(xx)
 
     p0 = [math.log(start[k]) if k == "e" else start[k] for k in free]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             theta, _ = curve_fit(model, x, y, p0=p0, maxfev=20000)
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, TypeError, OverflowError, FloatingPointError) as exc:
         raise SynergyInputError(f"four-parameter log-logistic fit failed: {exc}") from None
     p = dict(fixed)
     p.update(zip(free, (float(t) for t in theta), strict=True))
     if "e" in free:
-        p["e"] = math.exp(p["e"])
+        # the curve the optimiser fitted, with the same clip as in model(): a flat curve
+        # (slope ~0) may leave log EC50 anywhere, which is harmless there
+        p["e"] = math.exp(min(max(p["e"], -700.0), 700.0))
+    if not all(math.isfinite(v) for v in p.values()):
+        raise SynergyInputError(f"four-parameter log-logistic fit failed: non-finite {p}")
     return LL4(p["b"], p["c"], p["d"], p["e"])
 
 
