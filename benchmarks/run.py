@@ -151,14 +151,13 @@ def main() -> None:
     figures["pathway calibration: one objective evaluation (s)"] = best_of(lambda: pj(px), 3)
     import tempfile
 
-    from mtorsim.inference.cell_lines import CellLineObjective, build_petab, signalling_points
+    from mtorsim.inference.cell_lines import CellLineObjective, signalling_points
+    from mtorsim.inference.petab_export import build_petab
 
     cp = load_calibration_set().problem("cell-lines")
     t0 = time.perf_counter()
     pts = signalling_points(cp)
-    figures[f"cell-lines: network steady states at {len(pts)} data (s)"] = (
-        time.perf_counter() - t0
-    )
+    figures[f"cell-lines: network steady states at {len(pts)} data (s)"] = time.perf_counter() - t0
     cj = CellLineObjective(cp, pts, float(cp.settings["sigma"]), str(cp.settings["noise"]))
     cx = cp.table.nominal_scaled()
     t_closed = best_of(lambda: cj(cx), 5)

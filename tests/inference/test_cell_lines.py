@@ -15,14 +15,13 @@ from mtorsim.inference.calibration_set import load_calibration_set
 from mtorsim.inference.cell_lines import (
     ASSAY_HOURS,
     CellLineObjective,
-    build_petab,
     calibrate_cell_lines,
     rho50,
     signalling_points,
-    simulated_potency,
     split_data,
-    synergy_fidelity,
 )
+from mtorsim.inference.cell_validation import simulated_potency, synergy_fidelity
+from mtorsim.inference.petab_export import build_petab
 from mtorsim.inference.records import load_calibration
 from mtorsim.inference.reference import dose_response_values, reference_dir, synergy_values
 from mtorsim.pathway.contexts import load_context

@@ -228,7 +228,7 @@ def pathway_petab(out_dir: str, start: bool, as_json: bool) -> None:
     with the cell-response link as SBML rules, one observable (relative net growth rate
     at the measured GI50).  What is fitted is the calibration set's problem cell-lines.
     """
-    from mtorsim.inference.cell_lines import build_petab
+    from mtorsim.inference.petab_export import build_petab
     from mtorsim.inference.records import load_calibration
 
     values = None if start else load_calibration("cell-lines").values
@@ -299,7 +299,7 @@ def pathway_calibrate_cells(quick: bool, workers: int, out_path: str | None, as_
 def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
     """The model's potencies beside the measured ones: ICBP GI50 (fitted) and GDSC1 IC50
     (held out, never fitted), with Spearman rank agreement per drug across lines."""
-    from mtorsim.inference.cell_lines import validate_cell_lines
+    from mtorsim.inference.cell_validation import validate_cell_lines
 
     v = validate_cell_lines(progress=say(as_json))
     if plot_path:
@@ -350,7 +350,7 @@ def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
 def pathway_validate_synergy(dataset: str, as_json: bool) -> None:
     """Simulated Loewe/Bliss/ZIP beside measured synergy scores of mTOR-inhibitor pairs:
     sign agreement and Spearman rank correlation (never fitted)."""
-    from mtorsim.inference.cell_lines import synergy_fidelity
+    from mtorsim.inference.cell_validation import synergy_fidelity
 
     f = synergy_fidelity(dataset=dataset, progress=say(as_json))
     if not f.rows:
