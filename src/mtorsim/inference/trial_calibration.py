@@ -54,6 +54,7 @@ from mtorsim.inference.optimize import (
     start_records,
 )
 from mtorsim.inference.results import CalibrationResult, FitRow
+from mtorsim.inference.uncertainty import gauss_newton_ensemble
 from mtorsim.knowledge import names as N
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
@@ -330,44 +331,6 @@ class TrialObjective:
         return PENALTY if r is None else float(np.sum(r**2))
 
 
-def gauss_newton_ensemble(
-    j: TrialObjective,
-    x_best: np.ndarray,
-    step: float,
-    size: int,
-    seed: int,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Parameter uncertainty at the fit: the Gauss-Newton (Laplace) covariance
-    (J_r^T J_r)^-1 of the standardised residuals r, its Jacobian J_r by central
-    differences of ``step`` (in the optimiser's scale: wide enough to step over the
-    objective's small plateaus under common random numbers), times the Birge ratio
-    squared J / dof when the fit is worse than its errors; then ``size`` seeded draws from
-    the normal approximation, clipped to the bounds.  Returns (draws, SDs, Birge ratio).
-    """
-    r0 = j.residuals(x_best)
-    if r0 is None:
-        raise MtorsimError("the fit gives an unusable statistic; no uncertainty estimate")
-    lb, ub = j.table.bounds_scaled()
-    cols = []
-    for i in range(len(x_best)):
-        e = np.zeros_like(x_best)
-        e[i] = step
-        hi, lo = j.residuals(np.minimum(x_best + e, ub)), j.residuals(np.maximum(x_best - e, lb))
-        width = float(np.minimum(x_best + e, ub)[i] - np.maximum(x_best - e, lb)[i])
-        cols.append((hi - lo) / width if hi is not None and lo is not None else np.zeros_like(r0))
-    jac = np.column_stack(cols)
-    dof = max(len(r0) - len(x_best), 1)
-    birge = max(1.0, math.sqrt(float(np.sum(r0**2)) / dof))
-    # pinv: a parameter the data do not inform (zero column) gets no finite variance from
-    # the data; it is then bounded by its calibration-set bounds (clipped below)
-    cov = np.linalg.pinv(jac.T @ jac) * birge**2
-    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    rng = np.random.default_rng(seed)
-    z = rng.multivariate_normal(np.zeros(len(x_best)), cov, size=size, method="svd")
-    draws = np.clip(x_best + z, lb, ub)
-    return draws, sd, birge
-
-
 def clamped(table: ParameterTable, values: dict[str, float]) -> dict[str, float]:
     """Linear values held inside their bounds (a draw clipped in log10 can round to just
     outside them)."""
@@ -455,7 +418,7 @@ def calibrate_trial(
         "scale (log10); common random numbers; Gauss-Newton covariance of the standardised "
         f"residuals (central differences of {step:g}), times the Birge ratio squared "
         f"({birge:.3g}^2); the ensemble runs draw from is {size} draws of that normal "
-        "approximation",
+        "approximation truncated to the bounds",
         parameters=parameter_fits(problem.table, fitted, sd),
         objective_start=float(j_start),
         objective=best.fval,
