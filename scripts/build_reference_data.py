@@ -2,7 +2,9 @@
 
 Inputs (committed, human-curated, every value with its source and the verbatim snippet it
 was read from): ``docs/research/cell_dose_response_sources.yaml``,
-``docs/research/pathway_readout_sources.yaml`` and ``docs/research/combination_sources.yaml``.
+``docs/research/pathway_readout_sources.yaml``, ``docs/research/hill2017_rppa.yaml`` (made
+from the authors' data files by ``scripts/extract_hill2017.py``) and
+``docs/research/combination_sources.yaml``.
 Outputs (package data, read by :mod:`mtorsim.inference.reference`):
 ``src/mtorsim/inference/data/reference/{dose_response,pathway_readouts,combinations}.csv``
 and ``MANIFEST.yaml`` (input SHA-256, row counts, this script's name).
@@ -132,10 +134,14 @@ def dose_response_rows() -> list[dict[str, object]]:
     return rows
 
 
+PATHWAY_NOTES = ("pathway_readout_sources.yaml", "hill2017_rppa.yaml")
+
+
 def pathway_rows() -> list[dict[str, object]]:
-    notes = yaml.safe_load((NOTES / "pathway_readout_sources.yaml").read_text())
     rows = []
-    for v in notes["values"]:
+    for v in (
+        v for f in PATHWAY_NOTES for v in yaml.safe_load((NOTES / f).read_text())["values"]
+    ):
         src = v["source"]
         cite = ", ".join(
             str(src[k])
@@ -207,17 +213,16 @@ def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
 def main(out: Path = OUT) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tables = {
-        "dose_response.csv": (dose_response_rows(), "cell_dose_response_sources.yaml"),
-        "pathway_readouts.csv": (pathway_rows(), "pathway_readout_sources.yaml"),
-        "combinations.csv": (combination_rows(), "combination_sources.yaml"),
+        "dose_response.csv": (dose_response_rows(), ("cell_dose_response_sources.yaml",)),
+        "pathway_readouts.csv": (pathway_rows(), PATHWAY_NOTES),
+        "combinations.csv": (combination_rows(), ("combination_sources.yaml",)),
     }
     manifest: dict[str, object] = {"generator": "scripts/build_reference_data.py", "tables": {}}
-    for name, (rows, src) in tables.items():
+    for name, (rows, srcs) in tables.items():
         _write_csv(out / name, rows)
         manifest["tables"][name] = {  # type: ignore[index]
             "rows": len(rows),
-            "input": f"docs/research/{src}",
-            "input_sha256": _sha(NOTES / src),
+            "inputs": {f"docs/research/{src}": _sha(NOTES / src) for src in srcs},
         }
     (out / "MANIFEST.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     for name, (rows, _) in tables.items():

@@ -338,6 +338,71 @@ def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
         click.echo(f"wrote {plot_path}")
 
 
+@pathway.command("validate-readouts")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PNG of model against measured time courses.",
+)
+@json_option
+def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
+    """The model's time courses beside measured readouts (Hill 2017 RPPA, MCF-7; nothing
+    fitted), the behaviour checklist as validation, and published magnitudes."""
+    from mtorsim.inference.readout_validation import validate_readouts
+
+    v = validate_readouts(progress=say(as_json))
+    if plot_path:
+        save_plot(v.plot(), plot_path)
+    if as_json:
+        echo_json(v.model_dump(mode="json") | {"summary": v.summary()})
+        return
+    print_table(
+        "measured readouts (drug / vehicle, 1-48 h) against the model",
+        ["drug", "readout", "n", "|log2 err|", "direction"],
+        [
+            [
+                s["drug"],
+                s["readout"],
+                s["n"],
+                f"{s['median_abs_log2_error']:.2f}",
+                f"{s['direction_agreement']:.0%}",
+            ]
+            for s in v.summary()
+        ],
+    )
+    print_table(
+        "published magnitudes",
+        ["quantity", "model", "published", "inside"],
+        [
+            [
+                p.name,
+                f"{p.simulated:.3g}",
+                "no number found" if p.low is None else f"{p.low:g}-{p.high:g}",
+                "-" if p.inside is None else ("yes" if p.inside else "NO"),
+            ]
+            for p in v.published
+        ],
+    )
+    c = v.checklist
+    worst = sorted((m for chk in c["checks"] for m in chk["criteria"]), key=lambda m: m["margin"])[
+        :3
+    ]
+    import textwrap
+
+    click.echo(
+        textwrap.fill(
+            f"behaviour checklist: {c['n_passed']}/{c['n_checks']} pass (not independent: "
+            "it is the pathway-checklist problem's objective); smallest margins: "
+            + ", ".join(f"{m['criterion']} ({m['margin']:+.3f})" for m in worst),
+            width=80,
+        )
+    )
+    if plot_path:
+        click.echo(f"wrote {plot_path}")
+
+
 @pathway.command("validate-synergy")
 @click.option(
     "--dataset",

@@ -1,0 +1,275 @@
+"""The signalling model's time courses beside measured pathway readouts, and the behaviour
+checklist as validation.
+
+Nothing here is fitted.  The measured readouts are the quantitative rows of the reference
+table (``pathway_readouts.csv``) whose cell line is a model context and whose drug the
+model has: today the Hill et al. 2017 RPPA time courses in MCF-7 (Cell Systems 4:73,
+doi:10.1016/j.cels.2016.11.013; drug / DMSO, median over eight ligand stimuli).  The
+model is run from its untreated steady state with the drug held from t = 0 and compared
+at the measured times after the start (t = 0 of the data, which follows an inhibitor
+pre-incubation of unstated length, is not used).
+
+Drug concentrations are not in the data files, so the model uses the checklist's
+concentrations (:data:`mtorsim.pathway.checks.DOSES_NM`, chosen before these data were
+added); AZD8055, which the model lacks, is represented by its class member PP242 (both
+ATP-competitive mTORC1/2 kinase inhibitors).  RPPA compresses dynamic range, so measured
+folds are conservative.
+
+The checklist (:mod:`mtorsim.pathway.checks`) is reported with its margins, but it is
+still the objective of the ``pathway-checklist`` problem, so passing it is not independent
+evidence; the measured readouts and the published magnitudes beside the model's are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mtorsim import __version__
+from mtorsim.trials.results import Record
+
+#: reference-table drug (first word, lower case) -> (model agent, why)
+DRUG_MAP: dict[str, tuple[str, str]] = {
+    "dactolisib": ("nvp-bez235", "the same drug"),
+    "azd8055": ("pp242", "class proxy: both ATP-competitive mTORC1/2 kinase inhibitors"),
+}
+#: reference-table readout -> model readout
+READOUT_MAP: dict[str, str] = {
+    "pAkt S473": "pAkt_S473",
+    "pAkt T308": "pAkt_T308",
+    "pS6K1 T389": "pS6K1_T389",
+    "pS6 S235/236": "pS6",
+    "pS6 S240/244": "pS6",
+    "p4E-BP1 S65": "p4EBP1_S65",
+    "pERK1/2 T202/Y204": "pERK",
+}
+
+#: published magnitudes the checklist's quantities are read beside.  ``None`` where no
+#: number was found in readable text (the figures of refs 81-82 were not read).
+PUBLISHED: dict[str, dict[str, Any]] = {
+    "rapalog pAkt S473 rebound (fold)": {
+        "model": ("MCF7", {"everolimus": 10.0}, "pAkt_S473"),
+        "range": None,
+        "source": "refs 81-82 (O'Reilly 2006 Cancer Res 66:1500; ref 82) report the increase "
+        "in figures only; no number in readable text. Tabernero 2008 J Clin Oncol 26:1603: "
+        "pAKT up in 50% of everolimus-treated tumours (a fraction of patients, not a fold)",
+    },
+    "rapalog p4E-BP1 T37/46 residual (fraction)": {
+        "model": ("MCF7", {"everolimus": 10.0}, "p4EBP1"),
+        "range": None,
+        "source": "refs 32, 35 (Choo 2008 PNAS 105:17414; Thoreen 2009 J Biol Chem 284:8023): "
+        "rapamycin inhibits 4E-BP1 phosphorylation incompletely and it recovers by 6 h; no "
+        "number in readable text",
+    },
+    "TORKi pAkt T308 (fold, 1-48 h)": {
+        "model": ("MCF7", {"pp242": 500.0}, "pAkt_T308"),
+        "range": (0.96, 1.25),
+        "source": "Hill 2017 MCF-7 AZD8055, median over stimuli at 1, 4, 24, 48 h (this "
+        "table); T308 maintained while S473 falls (Rodrik-Outmezguine 2011 Cancer Discov 1:248)",
+    },
+    "TORKi p4E-BP1 S65 residual (fraction)": {
+        "model": ("MCF7", {"pp242": 500.0}, "p4EBP1_S65"),
+        "range": (0.72, 0.79),
+        "source": "Hill 2017 MCF-7 AZD8055, median over stimuli at 1-48 h (RPPA)",
+    },
+    "dual PI3K/mTOR pERK at 24-48 h (fold)": {
+        "model": ("MCF7", {"nvp-bez235": 100.0}, "pERK"),
+        "range": (1.52, 1.69),
+        "source": "Hill 2017 MCF-7 BEZ235 at 24 and 48 h (feedback of Serra 2011 Oncogene, "
+        "ref 85 of the review)",
+    },
+}
+
+
+class ReadoutRow(Record):
+    """One measured readout beside the model's."""
+
+    id: str
+    context: str
+    drug: str
+    agent: str
+    agent_note: str
+    nM: float
+    readout: str
+    model_readout: str
+    time_h: float
+    measured: float
+    simulated: float
+    citation: str
+
+    @property
+    def log2_error(self) -> float:
+        return math.log2(max(self.simulated, 1e-9) / self.measured)
+
+
+class PublishedMagnitude(Record):
+    """A quantity of the model beside its published range (None: no number found)."""
+
+    name: str
+    simulated: float
+    low: float | None
+    high: float | None
+    inside: bool | None
+    source: str
+
+
+class ReadoutValidation(Record):
+    """Model time courses against measured readouts, checklist margins, published ranges."""
+
+    format_version: str = "1.0"
+    kind: str = "readout-validation"
+    rows: list[ReadoutRow]
+    checklist: dict[str, Any]
+    published: list[PublishedMagnitude]
+    provenance: dict[str, Any]
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame([r.model_dump() | {"log2_error": r.log2_error} for r in self.rows])
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per drug and readout: n, median |log2 error|, direction agreement (both above,
+        both below or both within 10% of 1)."""
+
+        def side(v: float) -> int:
+            return 0 if abs(math.log(v)) < math.log(1.1) else (1 if v > 1 else -1)
+
+        out = []
+        for key in sorted({(r.drug.split(" ")[0], r.readout) for r in self.rows}):
+            rs = [r for r in self.rows if (r.drug.split(" ")[0], r.readout) == key]
+            out.append(
+                {
+                    "drug": key[0],
+                    "readout": key[1],
+                    "n": len(rs),
+                    "median_abs_log2_error": float(np.median([abs(r.log2_error) for r in rs])),
+                    "direction_agreement": float(
+                        np.mean([side(r.measured) == side(r.simulated) for r in rs])
+                    ),
+                }
+            )
+        return out
+
+    def plot(self, ax: Any = None) -> Any:
+        import matplotlib.pyplot as plt
+
+        drugs = sorted({r.drug.split(" ")[0] for r in self.rows})
+        axes: list[Any]
+        if ax is None:
+            _, grid = plt.subplots(
+                1, len(drugs), figsize=(5.2 * len(drugs), 4.4), layout="constrained", squeeze=False
+            )
+            axes = list(grid[0])
+        else:
+            axes = [ax] * len(drugs)
+        for a, drug in zip(axes, drugs, strict=True):
+            rows = [r for r in self.rows if r.drug.split(" ")[0] == drug]
+            for k, name in enumerate(sorted({r.readout for r in rows})):
+                rs = sorted((r for r in rows if r.readout == name), key=lambda r: r.time_h)
+                colour = f"C{k}"
+                t = [r.time_h for r in rs]
+                a.plot(t, [r.measured for r in rs], "o-", color=colour, label=f"{name}")
+                a.plot(t, [r.simulated for r in rs], "x--", color=colour)
+            a.axhline(1.0, color="grey", lw=0.8)
+            a.set(
+                yscale="log",
+                xscale="log",
+                xlabel="hours on drug",
+                ylabel="readout / vehicle",
+                title=f"MCF-7 {drug}: measured (o, Hill 2017 RPPA)\nmodel (x, {rows[0].agent} "
+                f"{rows[0].nM:g} nM)",
+            )
+            a.legend(fontsize=7, loc="lower right")
+        return axes[0]
+
+
+def _model_agent(drug: str) -> tuple[str, str] | None:
+    first = drug.lower().split("(")[0].strip().split(" ")[0]
+    return DRUG_MAP.get(first)
+
+
+def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutValidation:
+    """Every usable measured readout beside the model's time course, the checklist run as
+    validation, and the published magnitudes beside the model's."""
+    from mtorsim.inference.reference import pathway_readouts
+    from mtorsim.pathway.build import model_hash
+    from mtorsim.pathway.checks import DOSES_NM, run_checks
+    from mtorsim.pathway.simulate import PathwaySimulator
+
+    say = progress or (lambda _m: None)
+    sim = PathwaySimulator()
+    usable = []
+    for r in pathway_readouts():
+        mapped = _model_agent(r["drug"])
+        if (
+            not r["context"]
+            or mapped is None
+            or r["readout"] not in READOUT_MAP
+            or not r["fold_change"]
+            or r["kind"] != "quantitative"
+        ):
+            continue
+        t = float(r["time_h"])
+        if t <= 0:
+            continue
+        usable.append((r, mapped, t))
+    courses: dict[tuple[str, str], Any] = {}
+    rows = []
+    for r, (agent, note), t in usable:
+        key = (r["context"], agent)
+        if key not in courses:
+            say(f"{r['context']}: {agent} time course")
+            nM = DOSES_NM[agent][0]
+            base = sim.steady_state(r["context"], {}).readouts
+            tc = sim.time_course(r["context"], {agent: nM}, t_end_min=48 * 60.0, n_points=2881)
+            courses[key] = (nM, base, tc)
+        nM, base, tc = courses[key]
+        model_name = READOUT_MAP[r["readout"]]
+        value = float(np.interp(t * 60.0, tc.time_min, tc.readouts[model_name]))
+        rows.append(
+            ReadoutRow(
+                id=r["id"],
+                context=r["context"],
+                drug=r["drug"],
+                agent=agent,
+                agent_note=note,
+                nM=nM,
+                readout=r["readout"],
+                model_readout=model_name,
+                time_h=t,
+                measured=float(r["fold_change"]),
+                simulated=value / base[model_name] if base[model_name] > 0 else float("nan"),
+                citation=r["citation"][:160],
+            )
+        )
+    say("behaviour checklist")
+    report = run_checks(sim)
+    published = []
+    for name, spec in PUBLISHED.items():
+        ctx, drugs, readout = spec["model"]
+        b = sim.steady_state(ctx, {}).readouts[readout]
+        v = sim.steady_state(ctx, drugs).readouts[readout] / b
+        lo, hi = spec["range"] if spec["range"] else (None, None)
+        published.append(
+            PublishedMagnitude(
+                name=name,
+                simulated=v,
+                low=lo,
+                high=hi,
+                inside=None if lo is None or hi is None else bool(lo <= v <= hi),
+                source=spec["source"],
+            )
+        )
+    return ReadoutValidation(
+        rows=[r for r in rows if math.isfinite(r.simulated)],
+        checklist=report.to_dict(),
+        published=published,
+        provenance={"mtorsim_version": __version__, "model_hash": model_hash()},
+    )
+
+
+__all__ = ["PUBLISHED", "ReadoutValidation", "validate_readouts"]
