@@ -103,6 +103,8 @@ def values(git_dir: Path) -> list[dict[str, object]]:
                         continue
                     r = np.array(list(ratios.values()))
                     med = float(np.median(r))
+                    span = [round(float(r.min()), 3), round(float(r.max()), 3)]
+                    serum = round(ratios["Serum"], 3) if "Serum" in ratios else None
                     out.append(
                         {
                             "id": f"hill2017_{line}_{drug}_{ab}_{t}".lower(),
@@ -118,9 +120,9 @@ def values(git_dir: Path) -> list[dict[str, object]]:
                             "fold_change_method": "derived here: median over stimuli of "
                             "2^(mean log2 inhibitor - mean log2 DMSO) at the same time and "
                             "stimulus (scripts/extract_hill2017.py)",
-                            "range_over_stimuli": [round(float(r.min()), 3), round(float(r.max()), 3)],
+                            "range_over_stimuli": span,
                             "n_stimuli": len(ratios),
-                            "serum_stimulus": round(ratios["Serum"], 3) if "Serum" in ratios else None,
+                            "serum_stimulus": serum,
                             "kind": "quantitative",
                             "assay": "reverse-phase protein array (log2, RPPA compresses "
                             "dynamic range: folds are conservative)",

@@ -63,3 +63,19 @@ def test_inverse_cdf_quantiles_match_scipy_truncnorm(a: float, b: float) -> None
 
     for u in (0.001, 0.1, 0.5, 0.9, 0.999):
         assert _std_truncnorm(a, b, u) == pytest.approx(truncnorm.ppf(u, a, b), rel=1e-6)
+
+
+def test_uninformed_direction_spreads_over_the_box_not_pinned() -> None:
+    # precision informs x0 + x1 only; x0 - x1 carries no information, so within the box
+    # [0, 1]^2 the difference spreads over its whole range instead of being pinned at 0
+    # (pinv's covariance alone would give it zero variance)
+    prec = np.array([[1.0, 1.0], [1.0, 1.0]]) * 1e4
+    cov = np.linalg.pinv(prec)
+    lb, ub = np.zeros(2), np.ones(2)
+    x = truncated_normal_draws(
+        np.array([0.5, 0.5]), cov, lb, ub, 400, seed=5, max_candidates=0, precision=prec
+    )
+    assert np.all((x >= lb) & (x <= ub))
+    assert (x[:, 0] + x[:, 1]).std() < 0.05
+    # uniform along the segment: x0 - x1 uniform on [-1, 1], SD 2/sqrt(12) = 0.577
+    assert (x[:, 0] - x[:, 1]).std() == pytest.approx(2 / np.sqrt(12), rel=0.25)

@@ -406,7 +406,7 @@ def calibrate_trial(
         draws, sd_scaled, birge = gauss_newton_ensemble(
             j, best.x, step, size, int(st["ensemble_seed"])
         )
-        sd = [float(v) for v in sd_scaled]
+        sd = [float(v) if np.isfinite(v) else None for v in sd_scaled]
     sim_fit = j.simulated(best.x)
     fitted = problem.table.values(best.x)
     designs = [load_design(name) for name in problem.designs]

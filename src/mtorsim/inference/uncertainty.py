@@ -30,7 +30,8 @@ def gauss_newton_ensemble(
     objective's small plateaus under common random numbers), times the Birge ratio
     squared J / dof when the fit is worse than its errors; then ``size`` seeded draws from
     the normal approximation truncated to the bounds (:func:`truncated_normal_draws`).
-    Returns (draws, SDs, Birge ratio).
+    Returns (draws, SDs (inf where a parameter alone carries no information; records
+    write none), Birge ratio).
     """
     r0 = j.residuals(x_best)
     if r0 is None:
@@ -46,11 +47,26 @@ def gauss_newton_ensemble(
     jac = np.column_stack(cols)
     dof = max(len(r0) - len(x_best), 1)
     birge = max(1.0, math.sqrt(float(np.sum(r0**2)) / dof))
-    # pinv: a parameter the data do not inform (zero column) gets no finite variance from
-    # the data; it is then bounded by its calibration-set bounds (the truncation below)
-    cov = np.linalg.pinv(jac.T @ jac) * birge**2
+    # a direction the data do not inform (e.g. a zero Jacobian column) has zero precision:
+    # its variance is unbounded and only the calibration-set bounds limit it.  pinv would
+    # give it zero variance instead, so such a problem is sampled from its precision
+    # (Gibbs), where zero information means uniform within the bounds.
+    prec = jac.T @ jac / birge**2
+    cov = np.linalg.pinv(prec)
     sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    draws = truncated_normal_draws(x_best, cov, lb, ub, size, seed)
+    informed = np.linalg.matrix_rank(prec) == len(x_best)
+    draws = truncated_normal_draws(
+        x_best,
+        cov,
+        lb,
+        ub,
+        size,
+        seed,
+        max_candidates=2_000_000 if informed else 0,
+        precision=None if informed else prec,
+    )
+    if not informed:
+        sd = np.where(np.diag(prec) > 0, sd, np.inf)
     return draws, sd, birge
 
 
@@ -76,6 +92,7 @@ def truncated_normal_draws(
     size: int,
     seed: int,
     max_candidates: int = 2_000_000,
+    precision: np.ndarray | None = None,
 ) -> np.ndarray:
     """``size`` seeded draws of N(mean, cov) restricted to the box [lb, ub] (the Laplace
     approximation times the calibration set's uniform bounds).
@@ -87,7 +104,9 @@ def truncated_normal_draws(
     (exact rejection sampling, in seeded batches); if fewer than ``size`` of
     ``max_candidates`` are accepted, the rest come from a Gibbs sampler over the exact
     one-dimensional truncated-normal conditionals (Geweke 1991),
-    started at ``mean``, keeping every 20th sweep after 200.
+    started at ``mean``, keeping every 20th sweep after 200.  ``precision`` (the inverse
+    of ``cov``, possibly singular) is used by the Gibbs sampler where given: a direction
+    of zero precision is then uniform within the box rather than fixed.
     """
     mean = np.clip(np.asarray(mean, float), lb, ub)
     rng = np.random.default_rng(seed)
@@ -103,7 +122,7 @@ def truncated_normal_draws(
     if len(out) == size:
         return np.array(out)
     # Gibbs: conditional of coordinate i given the rest, from the precision matrix
-    prec = np.linalg.pinv(cov)
+    prec = np.linalg.pinv(cov) if precision is None else np.asarray(precision, float)
     x = mean.copy()
     sweep = 0
     while len(out) < size:
@@ -154,7 +173,9 @@ def redraw_ensemble(result: Any, progress: Any = None) -> Any:
     return result.model_copy(
         update={
             "method": method,
-            "parameters": parameter_fits(problem.table, result.values, [float(v) for v in sd]),
+            "parameters": parameter_fits(
+                problem.table, result.values, [float(v) if np.isfinite(v) else None for v in sd]
+            ),
             "ensemble": [clamped(problem.table, problem.table.values(d)) for d in draws],
             "evaluations": result.evaluations + 1 + 2 * len(x),
         }
