@@ -88,6 +88,7 @@ def values(git_dir: Path) -> list[dict[str, object]]:
         prot, times = _names(m["proteinNames"]), _names(m["timeStr"])
         stim, inh = _names(m["stimulus"]), _names(m["inhibitor"])
         data = m["data"]
+        assert inh[0] == "DMSO", f"{line}: inhibitor 0 is {inh[0]!r}, not the DMSO vehicle"
         for drug, label in INHIBITORS.items():
             for ab, readout in ANTIBODIES.items():
                 if ab not in prot:

@@ -15,9 +15,16 @@ added); AZD8055, which the model lacks, is represented by its class member PP242
 ATP-competitive mTORC1/2 kinase inhibitors).  RPPA compresses dynamic range, so measured
 folds are conservative.
 
+The data's times are after ligand stimulation of starved, inhibitor-pre-incubated cells;
+the model has no starvation or stimulus and counts from the drug's addition to cells at
+their untreated steady state, so the comparison is of the sustained (1-48 h) response,
+not of the stimulation transient.  Direction agreement (both up, both down, both within
+10%) is reported beside the log2 error, which it does not replace: a readout can agree in
+direction and miss by a thousandfold.
+
 The checklist (:mod:`mtorsim.pathway.checks`) is reported with its margins, but it is
 still the objective of the ``pathway-checklist`` problem, so passing it is not independent
-evidence; the measured readouts and the published magnitudes beside the model's are.
+evidence; the measured readouts are.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from mtorsim import __version__
+from mtorsim.errors import MtorsimError
 from mtorsim.trials.results import Record
 
 #: reference-table drug (first word, lower case) -> (model agent, why)
@@ -47,8 +55,10 @@ READOUT_MAP: dict[str, str] = {
     "pERK1/2 T202/Y204": "pERK",
 }
 
-#: published magnitudes the checklist's quantities are read beside.  ``None`` where no
-#: number was found in readable text (the figures of refs 81-82 were not read).
+#: magnitudes the model's steady states are read beside: a range computed from rows of
+#: the reference table (drug's first word, readout, times), or ``None`` where no number was
+#: found in readable text (the figures of refs 81-82 were not read).  The computed ranges
+#: summarise the same measurements as the rows: they are not further evidence.
 PUBLISHED: dict[str, dict[str, Any]] = {
     "rapalog pAkt S473 rebound (fold)": {
         "model": ("MCF7", {"everolimus": 10.0}, "pAkt_S473"),
@@ -66,20 +76,20 @@ PUBLISHED: dict[str, dict[str, Any]] = {
     },
     "TORKi pAkt T308 (fold, 1-48 h)": {
         "model": ("MCF7", {"pp242": 500.0}, "pAkt_T308"),
-        "range": (0.96, 1.25),
-        "source": "Hill 2017 MCF-7 AZD8055, median over stimuli at 1, 4, 24, 48 h (this "
-        "table); T308 maintained while S473 falls (Rodrik-Outmezguine 2011 Cancer Discov 1:248)",
+        "range": ("azd8055", "pAkt T308", (1.0, 4.0, 24.0, 48.0)),
+        "source": "Hill 2017 MCF-7 AZD8055, range of the medians at 1-48 h (the rows above); "
+        "T308 maintained while S473 falls (Rodrik-Outmezguine 2011 Cancer Discov 1:248)",
     },
     "TORKi p4E-BP1 S65 residual (fraction)": {
         "model": ("MCF7", {"pp242": 500.0}, "p4EBP1_S65"),
-        "range": (0.72, 0.79),
-        "source": "Hill 2017 MCF-7 AZD8055, median over stimuli at 1-48 h (RPPA)",
+        "range": ("azd8055", "p4E-BP1 S65", (1.0, 4.0, 24.0, 48.0)),
+        "source": "Hill 2017 MCF-7 AZD8055, range of the medians at 1-48 h (the rows above)",
     },
     "dual PI3K/mTOR pERK at 24-48 h (fold)": {
         "model": ("MCF7", {"nvp-bez235": 100.0}, "pERK"),
-        "range": (1.52, 1.69),
-        "source": "Hill 2017 MCF-7 BEZ235 at 24 and 48 h (feedback of Serra 2011 Oncogene, "
-        "ref 85 of the review)",
+        "range": ("dactolisib", "pERK1/2 T202/Y204", (24.0, 48.0)),
+        "source": "Hill 2017 MCF-7 BEZ235, range of the medians at 24-48 h (the rows above; "
+        "the feedback of Serra 2011 Oncogene, ref 85 of the review)",
     },
 }
 
@@ -136,6 +146,8 @@ class ReadoutValidation(Record):
         both below or both within 10% of 1)."""
 
         def side(v: float) -> int:
+            if v <= 0:
+                return -1
             return 0 if abs(math.log(v)) < math.log(1.1) else (1 if v > 1 else -1)
 
         out = []
@@ -185,6 +197,28 @@ class ReadoutValidation(Record):
             )
             a.legend(fontsize=7, loc="lower right")
         return axes[0]
+
+
+def _measured_range(sel: tuple[str, str, tuple[float, ...]]) -> tuple[float, float]:
+    from mtorsim.inference.reference import pathway_readouts
+
+    drug, readout, times = sel
+    vals = [
+        float(r["fold_change"])
+        for r in pathway_readouts()
+        if r["context"] == "MCF7"
+        and r["drug"].lower().startswith(drug)
+        and r["readout"] == readout
+        and r["fold_change"]
+        and float(r["time_h"]) in times
+    ]
+    if len(vals) != len(times):
+        raise MtorsimError(
+            f"reference table pathway_readouts.csv: expected {len(times)} MCF7 rows of "
+            f"{drug} {readout} at {times} h, found {len(vals)}; rebuild it with "
+            "scripts/build_reference_data.py"
+        )
+    return min(vals), max(vals)
 
 
 def _model_agent(drug: str) -> tuple[str, str] | None:
@@ -253,7 +287,7 @@ def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutV
         ctx, drugs, readout = spec["model"]
         b = sim.steady_state(ctx, {}).readouts[readout]
         v = sim.steady_state(ctx, drugs).readouts[readout] / b
-        lo, hi = spec["range"] if spec["range"] else (None, None)
+        lo, hi = _measured_range(spec["range"]) if spec["range"] else (None, None)
         published.append(
             PublishedMagnitude(
                 name=name,

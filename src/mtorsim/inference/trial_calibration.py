@@ -399,11 +399,11 @@ def calibrate_trial(
     best = starts[0]
     size, step = int(st["ensemble_size"]), float(st["jacobian_step_log10"])
     evaluations = 2 + sum(s.n_evals for s in starts)
-    draws, sd, birge = np.empty((0, len(best.x))), None, 1.0
+    draws, sd, birge, how = np.empty((0, len(best.x))), None, 1.0, "no draws"
     if size > 0:
         say(f"best objective {best.fval:.4g}; Gauss-Newton uncertainty ({2 * len(best.x)} runs)")
         evaluations += 2 * len(best.x)
-        draws, sd_scaled, birge = gauss_newton_ensemble(
+        draws, sd_scaled, birge, how = gauss_newton_ensemble(
             j, best.x, step, size, int(st["ensemble_seed"])
         )
         sd = [float(v) if np.isfinite(v) else None for v in sd_scaled]
@@ -418,7 +418,7 @@ def calibrate_trial(
         "scale (log10); common random numbers; Gauss-Newton covariance of the standardised "
         f"residuals (central differences of {step:g}), times the Birge ratio squared "
         f"({birge:.3g}^2); the ensemble runs draw from is {size} draws of that normal "
-        "approximation truncated to the bounds",
+        f"approximation truncated to the bounds ({how})",
         parameters=parameter_fits(problem.table, fitted, sd),
         objective_start=float(j_start),
         objective=best.fval,

@@ -10,6 +10,7 @@ standardised residuals) and a ``table`` with ``bounds_scaled()``, as
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ def gauss_newton_ensemble(
     step: float,
     size: int,
     seed: int,
-) -> tuple[np.ndarray, np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray, float, str]:
     """Parameter uncertainty at the fit: the Gauss-Newton (Laplace) covariance
     (J_r^T J_r)^-1 of the standardised residuals r, its Jacobian J_r by central
     differences of ``step`` (in the optimiser's scale: wide enough to step over the
@@ -31,7 +32,9 @@ def gauss_newton_ensemble(
     squared J / dof when the fit is worse than its errors; then ``size`` seeded draws from
     the normal approximation truncated to the bounds (:func:`truncated_normal_draws`).
     Returns (draws, SDs (inf where a parameter alone carries no information; records
-    write none), Birge ratio).
+    write none), Birge ratio, how the draws were made).  The SDs are the Gauss-Newton
+    ones, before the truncation: where they exceed the bounds' width the data leave the
+    parameter to its bounds.
     """
     r0 = j.residuals(x_best)
     if r0 is None:
@@ -55,7 +58,7 @@ def gauss_newton_ensemble(
     cov = np.linalg.pinv(prec)
     sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     informed = np.linalg.matrix_rank(prec) == len(x_best)
-    draws = truncated_normal_draws(
+    draws, how = truncated_normal_sample(
         x_best,
         cov,
         lb,
@@ -67,7 +70,7 @@ def gauss_newton_ensemble(
     )
     if not informed:
         sd = np.where(np.diag(prec) > 0, sd, np.inf)
-    return draws, sd, birge
+    return draws, sd, birge, how
 
 
 def _std_truncnorm(a: float, b: float, u: float) -> float:
@@ -75,16 +78,27 @@ def _std_truncnorm(a: float, b: float, u: float) -> float:
     because scipy.stats.truncnorm.rvs costs ~0.2 ms a call, too slow inside a Gibbs
     sweep; tested against it).  An interval in the upper tail is reflected so that the
     CDF differences keep their precision."""
-    from scipy.special import ndtr, ndtri
+    from scipy.special import log_ndtr, ndtri_exp
 
     if a > 0:
         return -_std_truncnorm(-b, -a, 1.0 - u)
-    pa, pb = ndtr(a), ndtr(b)
-    x = float(ndtri(pa + u * (pb - pa)))
+    # the quantile's CDF (1 - u) Phi(a) + u Phi(b), in log space so that an interval far in
+    # the lower tail (Phi underflows beyond about -38) keeps its precision
+    if u <= 0.0:
+        return a
+    if u >= 1.0:
+        return b
+    log_p = np.logaddexp(math.log1p(-u) + log_ndtr(a), math.log(u) + log_ndtr(b))
+    x = float(ndtri_exp(log_p))
     return min(max(x, a), b)
 
 
-def truncated_normal_draws(
+def truncated_normal_draws(*args: Any, **kwargs: Any) -> np.ndarray:
+    """The draws of :func:`truncated_normal_sample` (without its sampler summary)."""
+    return truncated_normal_sample(*args, **kwargs)[0]
+
+
+def truncated_normal_sample(
     mean: np.ndarray,
     cov: np.ndarray,
     lb: np.ndarray,
@@ -93,7 +107,7 @@ def truncated_normal_draws(
     seed: int,
     max_candidates: int = 2_000_000,
     precision: np.ndarray | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, str]:
     """``size`` seeded draws of N(mean, cov) restricted to the box [lb, ub] (the Laplace
     approximation times the calibration set's uniform bounds).
 
@@ -106,7 +120,8 @@ def truncated_normal_draws(
     one-dimensional truncated-normal conditionals (Geweke 1991),
     started at ``mean``, keeping every 20th sweep after 200.  ``precision`` (the inverse
     of ``cov``, possibly singular) is used by the Gibbs sampler where given: a direction
-    of zero precision is then uniform within the box rather than fixed.
+    of zero precision is then uniform within the box rather than fixed.  Returns the draws
+    and a one-line summary of how they were made (for the record).
     """
     mean = np.clip(np.asarray(mean, float), lb, ub)
     rng = np.random.default_rng(seed)
@@ -120,7 +135,15 @@ def truncated_normal_draws(
         out.extend(x[ok][: size - len(out)])
         drawn += batch
     if len(out) == size:
-        return np.array(out)
+        return np.array(out), (f"rejection sampling, {size} accepted of {drawn} candidates")
+    n_rejection = len(out)
+    if out:
+        warnings.warn(
+            f"truncated normal: {len(out)} of {size} draws accepted in {drawn} candidates; "
+            "the rest from a Gibbs sampler (fixed burn-in 200 sweeps, thinning 20, no "
+            "convergence diagnostic)",
+            stacklevel=2,
+        )
     # Gibbs: conditional of coordinate i given the rest, from the precision matrix
     prec = np.linalg.pinv(cov) if precision is None else np.asarray(precision, float)
     x = mean.copy()
@@ -137,7 +160,10 @@ def truncated_normal_draws(
         sweep += 1
         if sweep > 200 and sweep % 20 == 0:
             out.append(x.copy())
-    return np.array(out)
+    return np.array(out), (
+        f"{n_rejection} by rejection of {drawn} candidates, {size - n_rejection} by Gibbs "
+        "sampling (burn-in 200 sweeps, every 20th kept; no convergence diagnostic)"
+    )
 
 
 def redraw_ensemble(result: Any, progress: Any = None) -> Any:
@@ -164,11 +190,11 @@ def redraw_ensemble(result: Any, progress: Any = None) -> Any:
         )
     size, step = int(st["ensemble_size"]), float(st["jacobian_step_log10"])
     say(f"Gauss-Newton uncertainty ({2 * len(x)} runs)")
-    draws, sd, birge = gauss_newton_ensemble(j, x, step, size, int(st["ensemble_seed"]))
+    draws, sd, birge, how = gauss_newton_ensemble(j, x, step, size, int(st["ensemble_seed"]))
     method = result.method.split("; Gauss-Newton")[0] + (
         f"; Gauss-Newton covariance of the standardised residuals (central differences of "
         f"{step:g}), times the Birge ratio squared ({birge:.3g}^2); the ensemble runs draw "
-        f"from is {size} draws of that normal approximation truncated to the bounds"
+        f"from is {size} draws of that normal approximation truncated to the bounds ({how})"
     )
     return result.model_copy(
         update={
@@ -182,4 +208,9 @@ def redraw_ensemble(result: Any, progress: Any = None) -> Any:
     )
 
 
-__all__ = ["gauss_newton_ensemble", "redraw_ensemble", "truncated_normal_draws"]
+__all__ = [
+    "gauss_newton_ensemble",
+    "redraw_ensemble",
+    "truncated_normal_draws",
+    "truncated_normal_sample",
+]
