@@ -20,7 +20,7 @@ def main(path: Path) -> None:
     new = redraw_ensemble(result, progress=print)
     new.save(path)
     for a, b in zip(result.parameters, new.parameters, strict=True):
-        print(f"{a.id:48s} sd {a.sd_scaled:.3g} -> {b.sd_scaled:.3g}")
+        print(f"{a.id:48s} sd {a.sd_scaled} -> {b.sd_scaled}")
 
 
 if __name__ == "__main__":

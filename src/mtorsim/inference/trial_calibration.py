@@ -402,7 +402,7 @@ def calibrate_trial(
     draws, sd, birge, how = np.empty((0, len(best.x))), None, 1.0, "no draws"
     if size > 0:
         say(f"best objective {best.fval:.4g}; Gauss-Newton uncertainty ({2 * len(best.x)} runs)")
-        evaluations += 2 * len(best.x)
+        evaluations += 2 * len(best.x) + 1 + 4 * size
         draws, sd_scaled, birge, how = gauss_newton_ensemble(
             j, best.x, step, size, int(st["ensemble_seed"])
         )
@@ -417,8 +417,7 @@ def calibrate_trial(
         method=f"pyPESTO {pypesto_version()} multistart of scipy {method} in the table's "
         "scale (log10); common random numbers; Gauss-Newton covariance of the standardised "
         f"residuals (central differences of {step:g}), times the Birge ratio squared "
-        f"({birge:.3g}^2); the ensemble runs draw from is {size} draws of that normal "
-        f"approximation truncated to the bounds ({how})",
+        f"({birge:.3g}^2); the ensemble runs draw from: {size} parameter sets ({how})",
         parameters=parameter_fits(problem.table, fitted, sd),
         objective_start=float(j_start),
         objective=best.fval,
