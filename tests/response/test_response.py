@@ -138,7 +138,11 @@ def test_agrees_with_the_synergy_package(model: CellResponseModel) -> None:
 def test_growth_link_closed_forms(model: CellResponseModel) -> None:
     """Untreated cells grow at ln2/Td; GR = 2^(k/k0) - 1 equals Hafner's formula from counts."""
     r0 = model.rates("MCF7", {})
-    assert r0.net == pytest.approx(math.log(2) / 30.0, rel=1e-12)
+    from mtorsim.pathway.contexts import load_context
+
+    td = load_context("MCF7").doubling_time_h
+    assert td is not None and td.value == pytest.approx(25.4)  # NCI-60, the context's source
+    assert r0.net == pytest.approx(math.log(2) / td.value, rel=1e-12)
     r = model.rates("MCF7", {"everolimus": 0.01})
     x0, t = 1000.0, 72.0
     x_ctrl, x_c = x0 * math.exp(r0.net * t), x0 * math.exp(r.net * t)
