@@ -173,7 +173,11 @@ class ReadoutValidation(Record):
         axes: list[Any]
         if ax is None:
             _, grid = plt.subplots(
-                1, len(drugs), figsize=(5.2 * len(drugs), 4.4), layout="constrained", squeeze=False
+                1,
+                len(drugs),
+                figsize=(5.2 * len(drugs) + 1.6, 4.4),
+                layout="constrained",
+                squeeze=False,
             )
             axes = list(grid[0])
         else:
@@ -195,7 +199,7 @@ class ReadoutValidation(Record):
                 title=f"MCF-7 {drug}: measured (o, Hill 2017 RPPA)\nmodel (x, {rows[0].agent} "
                 f"{rows[0].nM:g} nM)",
             )
-            a.legend(fontsize=7, loc="lower right")
+        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
         return axes[0]
 
 
