@@ -72,6 +72,13 @@ def data_dir_option(fn: F) -> F:
     )(fn)
 
 
+def plot_option(help_text: str) -> Callable[[F], F]:
+    """``--plot FILE``: where a command writes its figure (PNG), as ``plot_path``."""
+    return click.option(
+        "--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help=help_text
+    )
+
+
 def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(fn)
 

@@ -11,6 +11,7 @@ import click
 from mtorsim.cli.common import (
     echo_json,
     json_option,
+    plot_option,
     print_pair,
     print_table,
     save_plot,
@@ -46,9 +47,7 @@ def _parse_time_min(text: str) -> float:
     default=None,
     help="Time course length (e.g. 24h); without it, the steady state.",
 )
-@click.option(
-    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the time course."
-)
+@plot_option("Write a PNG of the time course.")
 @json_option
 def pathway_simulate(
     context: str, drugs: tuple[str, ...], time_: str | None, plot_path: str | None, as_json: bool
@@ -288,13 +287,7 @@ def pathway_calibrate_cells(quick: bool, workers: int, out_path: str | None, as_
 
 
 @pathway.command("validate-cells")
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="PNG of model against measured potency.",
-)
+@plot_option("PNG of model against measured potency.")
 @json_option
 def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
     """The model's potencies beside the measured ones: ICBP GI50 (fitted) and GDSC1 IC50
@@ -339,13 +332,7 @@ def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
 
 
 @pathway.command("validate-readouts")
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="PNG of model against measured time courses.",
-)
+@plot_option("PNG of model against measured time courses.")
 @json_option
 def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
     """The model's time courses beside measured readouts (Hill 2017 RPPA, MCF-7; nothing

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from mtorsim.cli.common import echo_json, json_option, print_table, save_plot
+from mtorsim.cli.common import echo_json, json_option, plot_option, print_table, save_plot
 from mtorsim.errors import MtorsimError
 from mtorsim.response.plots import synergy_heatmaps
 
@@ -18,7 +18,7 @@ from mtorsim.response.plots import synergy_heatmaps
 @click.option("--weight", type=float, default=70.0, show_default=True, help="Body weight (kg).")
 @click.option("--height", type=float, default=165.0, show_default=True, help="Height (cm).")
 @click.option("--gfr", type=float, default=90.0, show_default=True, help="GFR (mL/min).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG.")
+@plot_option("Write a PNG.")
 @json_option
 def pk_cmd(
     drug: str,
@@ -107,7 +107,7 @@ def _synergy_tables(results: dict[str, Any], title: str) -> None:
 @click.option("--doses2", help="Doses of the second agent, comma-separated, zero first (nM).")
 @click.option("--hours", type=float, default=72.0, show_default=True, help="Assay time (h).")
 @click.option("--baseline-correction", is_flag=True, help="SynergyFinder's baseline correction.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Heatmaps (PNG).")
+@plot_option("Heatmaps (PNG).")
 @json_option
 def combo_cmd(
     context: str,
@@ -166,9 +166,7 @@ def combo_cmd(
     help="Scores (default: all four).",
 )
 @click.option("--baseline-correction", is_flag=True, help="SynergyFinder's baseline correction.")
-@click.option(
-    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Heatmaps of the first pair (PNG)."
-)
+@plot_option("Heatmaps of the first pair (PNG).")
 @json_option
 def synergy_cmd(
     csv_path: str,

@@ -15,6 +15,7 @@ from mtorsim.cli.common import (
     echo_json,
     echo_wrapped,
     json_option,
+    plot_option,
     print_pair,
     print_table,
     save_plot,
@@ -221,7 +222,7 @@ def trial_run(
 @click.argument("design", default="bolero-2")
 @click.option("--patients", type=int, default=None, help="Virtual patients (default: 3x N).")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Forest plot PNG.")
+@plot_option("Forest plot PNG.")
 @calibration_option
 @json_option
 def trial_subgroups(
