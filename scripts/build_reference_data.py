@@ -139,9 +139,7 @@ PATHWAY_NOTES = ("pathway_readout_sources.yaml", "hill2017_rppa.yaml")
 
 def pathway_rows() -> list[dict[str, object]]:
     rows = []
-    for v in (
-        v for f in PATHWAY_NOTES for v in yaml.safe_load((NOTES / f).read_text())["values"]
-    ):
+    for v in (v for f in PATHWAY_NOTES for v in yaml.safe_load((NOTES / f).read_text())["values"]):
         src = v["source"]
         cite = ", ".join(
             str(src[k])

@@ -13,7 +13,14 @@ import os
 import click
 
 from mtorsim import __version__
-from mtorsim.cli import calibration, knowledge, pathway, pharmacology, trials
+from mtorsim.cli import (
+    calibration,
+    knowledge,
+    pathway,
+    pathway_validation,
+    pharmacology,
+    trials,
+)
 from mtorsim.cli.common import MtorsimGroup
 
 # figures are files, never windows
@@ -27,7 +34,7 @@ def main() -> None:
     knowledge in Yardley 2013 (doi:10.4137/BCBCR.S10071) to virtual trials."""
 
 
-for _module in (knowledge, pharmacology, pathway, trials, calibration):
+for _module in (knowledge, pharmacology, pathway, pathway_validation, trials, calibration):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -1,5 +1,6 @@
-"""Signalling-model commands: simulate, contexts, export-sbml, check, calibrate, and the
-cell-line problem: calibrate-cells, validate-cells, petab."""
+"""Signalling-model commands: simulate, contexts, export-sbml, check, the calibrations
+(calibrate, calibrate-readouts, calibrate-cells) and petab; the validation commands are in
+:mod:`mtorsim.cli.pathway_validation`."""
 
 from __future__ import annotations
 
@@ -166,11 +167,12 @@ def pathway_calibrate(
     out_path: str | None,
     as_json: bool,
 ) -> None:
-    """Fit the model's [calibrated] parameters to the behaviour checklist (pyPESTO, seeded).
+    """Fit the checklist-only parameters ([calibrated: check N]) to checks 1, 7, 10, 11.
 
-    Without options it reruns the calibration set's specification, which reproduces the
-    shipped values (a few minutes).  The record goes to --out; the package is not
-    changed.  To adopt new values, edit the lines it prints in the model source.
+    These are the parameters no measured readout informs (pathway-checklist of the
+    calibration set; pyPESTO, seeded); the other checks are validation.  The record goes
+    to --out; the package is not changed (adopt values with
+    scripts/apply_pathway_record.py, or edit the lines it prints in the model source).
     """
     from mtorsim.inference.pathway_calibration import calibrate_pathway, model_differences
     from mtorsim.inference.records import DEFAULT_OUT
@@ -206,6 +208,62 @@ def pathway_calibrate(
     sys.exit(0 if result.passed else 1)
 
 
+@pathway.command("calibrate-readouts")
+@click.option("--seed", type=int, default=None, help="Seed of the multistart (default: the set's).")
+@click.option("--n-starts", type=int, default=None, help="Optimiser starts (default: the set's).")
+@click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
+@click.option("--quick", is_flag=True, help="The calibration set's small setting (1 start, 40).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record file (default: mtorsim-out/calibration/pathway-readouts.json).",
+)
+@json_option
+def pathway_calibrate_readouts(
+    seed: int | None,
+    n_starts: int | None,
+    max_evals: int | None,
+    quick: bool,
+    workers: int,
+    out_path: str | None,
+    as_json: bool,
+) -> None:
+    """Fit the network's kinetics to measured MCF-7 readouts (Hill 2017 RPPA; pyPESTO).
+
+    Problem pathway-readouts of the calibration set: 56 drug/vehicle folds of dactolisib
+    and AZD8055 at 1-48 h.  The checklist is not in this objective (validate-readouts
+    runs it).  The record goes to --out; the package is not changed (adopt values with
+    scripts/apply_pathway_record.py).
+    """
+    from mtorsim.inference.readout_calibration import calibrate_readouts
+    from mtorsim.inference.records import DEFAULT_OUT
+    from mtorsim.reports import write_calibration_outputs
+    from mtorsim.reports.tables import calibration_tables
+
+    result = calibrate_readouts(
+        quick=quick,
+        overrides={"seed": seed, "n_starts": n_starts, "max_evals": max_evals},
+        workers=workers,
+        progress=say(as_json),
+    )
+    out = Path(out_path) if out_path else DEFAULT_OUT / "pathway-readouts.json"
+    files = write_calibration_outputs(result, out)
+    if as_json:
+        echo_json(result.model_dump(mode="json") | {"files": files})
+        return
+    params, fit = calibration_tables(result)
+    print_pair(
+        f"calibration: objective {result.objective_start:.4g} -> {result.objective:.4g} "
+        f"({result.evaluations} evaluations, {result.seconds:.0f} s)",
+        params,
+    )
+    print_pair("measured readouts (drug / vehicle) at the start and at the fit", fit)
+    click.echo(f"wrote {files['record']} and {files['figure']}")
+
+
 @pathway.command("petab")
 @click.option(
     "--out",
@@ -219,26 +277,38 @@ def pathway_calibrate(
     is_flag=True,
     help="Nominal values at the calibration set's starts (default: the shipped fit).",
 )
+@click.option(
+    "--problem",
+    "problem_id",
+    type=click.Choice(["cell-lines", "pathway-readouts"]),
+    default="cell-lines",
+    show_default=True,
+    help="Calibration problem to export.",
+)
 @json_option
-def pathway_petab(out_dir: str, start: bool, as_json: bool) -> None:
-    """Export the cell-line calibration problem as PEtab (any PEtab tool can re-fit it).
+def pathway_petab(out_dir: str, start: bool, problem_id: str, as_json: bool) -> None:
+    """Export a calibration problem as PEtab (any PEtab tool can re-fit it).
 
-    The problem: measured ICBP GI50s of six breast cancer lines, the signalling model
+    cell-lines: measured ICBP GI50s of six breast cancer lines, the signalling model
     with the cell-response link as SBML rules, one observable (relative net growth rate
-    at the measured GI50).  What is fitted is the calibration set's problem cell-lines.
+    at the measured GI50).  pathway-readouts: the Hill 2017 MCF-7 RPPA time courses of
+    dactolisib and AZD8055, the drugs added by an event after an untreated run, seven
+    observables (fold over untreated), priors on the network parameters.
     """
     from mtorsim.inference.petab_export import build_petab
+    from mtorsim.inference.petab_readouts import build_readout_petab
     from mtorsim.inference.records import load_calibration
 
-    values = None if start else load_calibration("cell-lines").values
-    tables = build_petab(values=values)
+    values = None if start else load_calibration(problem_id).values
+    build = build_petab if problem_id == "cell-lines" else build_readout_petab
+    tables = build(values=values)
     path = tables.write(out_dir)
     info = {
         "problem": str(path),
         "conditions": len(tables.conditions),
         "measurements": len(tables.measurements),
         "estimated_parameters": int(tables.parameters["estimate"].sum()),
-        "nominal_values": "calibration-set starts" if start else "shipped fit (cell-lines.json)",
+        "nominal_values": "calibration-set starts" if start else f"shipped fit ({problem_id}.json)",
     }
     if as_json:
         echo_json(info)
@@ -284,149 +354,6 @@ def pathway_calibrate_cells(quick: bool, workers: int, out_path: str | None, as_
         [[p.id, f"{p.start:.4g}", f"{p.fitted:.4g}"] for p in result.parameters],
     )
     click.echo(f"wrote {out}")
-
-
-@pathway.command("validate-cells")
-@plot_option("PNG of model against measured potency.")
-@json_option
-def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
-    """The model's potencies beside the measured ones: ICBP GI50 (fitted) and GDSC1 IC50
-    (held out, never fitted), with Spearman rank agreement per drug across lines."""
-    from mtorsim.inference.cell_validation import validate_cell_lines
-
-    v = validate_cell_lines(progress=say(as_json))
-    if plot_path:
-        save_plot(v.plot(), plot_path)
-    if as_json:
-        echo_json(
-            v.model_dump(mode="json")
-            | {"summary": {"fitted": v.summary("fitted"), "held out": v.summary("held out")}}
-        )
-        return
-    print_table(
-        "rank agreement across cell lines (Spearman; |log10 error| median)",
-        ["dataset", "role", "agent", "lines", "Spearman", "|log10 err|"],
-        [
-            [
-                a.dataset,
-                a.role,
-                a.agent,
-                a.n_lines,
-                "-" if a.spearman is None else f"{a.spearman:+.2f}",
-                "-" if a.median_abs_log10_error is None else f"{a.median_abs_log10_error:.2f}",
-            ]
-            for a in v.agreement
-        ],
-    )
-    for role in ("fitted", "held out"):
-        s = v.summary(role)
-        med = s["median_abs_log10_error"]
-        within = s["within_one_decade"]
-        click.echo(
-            f"{role}: {s['n']} potencies, {s['n_reached']} reached by the model; median "
-            f"|log10 error| {'-' if med is None else f'{med:.2f}'}; within one decade "
-            f"{'-' if within is None else f'{within:.0%}'}"
-        )
-    if plot_path:
-        click.echo(f"wrote {plot_path}")
-
-
-@pathway.command("validate-readouts")
-@plot_option("PNG of model against measured time courses.")
-@json_option
-def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
-    """The model's time courses beside measured readouts (Hill 2017 RPPA, MCF-7; nothing
-    fitted), the behaviour checklist as validation, and published magnitudes."""
-    from mtorsim.inference.readout_validation import validate_readouts
-
-    v = validate_readouts(progress=say(as_json))
-    if plot_path:
-        save_plot(v.plot(), plot_path)
-    if as_json:
-        echo_json(v.model_dump(mode="json") | {"summary": v.summary()})
-        return
-    print_table(
-        "measured readouts (drug / vehicle, 1-48 h) against the model",
-        ["drug", "readout", "n", "|log2 err|", "direction"],
-        [
-            [
-                s["drug"],
-                s["readout"],
-                s["n"],
-                f"{s['median_abs_log2_error']:.2f}",
-                f"{s['direction_agreement']:.0%}",
-            ]
-            for s in v.summary()
-        ],
-    )
-    print_table(
-        "published magnitudes",
-        ["quantity", "model", "published", "inside"],
-        [
-            [
-                p.name,
-                f"{p.simulated:.3g}",
-                "no number found" if p.low is None else f"{p.low:g}-{p.high:g}",
-                "-" if p.inside is None else ("yes" if p.inside else "NO"),
-            ]
-            for p in v.published
-        ],
-    )
-    c = v.checklist
-    worst = sorted((m for chk in c["checks"] for m in chk["criteria"]), key=lambda m: m["margin"])[
-        :3
-    ]
-    import textwrap
-
-    click.echo(
-        textwrap.fill(
-            f"behaviour checklist: {c['n_passed']}/{c['n_checks']} pass (not independent: "
-            "it is the pathway-checklist problem's objective); smallest margins: "
-            + ", ".join(f"{m['criterion']} ({m['margin']:+.3f})" for m in worst),
-            width=80,
-        )
-    )
-    if plot_path:
-        click.echo(f"wrote {plot_path}")
-
-
-@pathway.command("validate-synergy")
-@click.option(
-    "--dataset",
-    default="oneil_deepsynergy",
-    show_default=True,
-    help="Dataset of the reference table combinations.csv (oneil_drugcomb: DrugComb's "
-    "Loewe of the same matrices).",
-)
-@json_option
-def pathway_validate_synergy(dataset: str, as_json: bool) -> None:
-    """Simulated Loewe/Bliss/ZIP beside measured synergy scores of mTOR-inhibitor pairs:
-    sign agreement and Spearman rank correlation (never fitted)."""
-    from mtorsim.inference.cell_validation import synergy_fidelity
-
-    f = synergy_fidelity(dataset=dataset, progress=say(as_json))
-    if not f.rows:
-        raise click.UsageError(f"no simulable measured pairs in dataset {dataset!r}")
-    methods = ("loewe", "bliss", "zip")
-    if as_json:
-        echo_json(f.model_dump(mode="json") | {"agreement": {m: f.agreement(m) for m in methods}})
-        return
-    print_table(
-        f"synergy: model (mean score, 72-h viability) vs measured ({dataset})",
-        ["line", "pair", "measured", "loewe", "bliss", "zip"],
-        [
-            [r.context, f"{r.agent_a}+{r.agent_b}", f"{r.measured:+.1f}"]
-            + ["-" if r.simulated.get(m) is None else f"{r.simulated[m]:+.1f}" for m in methods]
-            for r in f.rows
-        ],
-    )
-    pos = sum(r.measured > 0 for r in f.rows)
-    click.echo(f"measured scores > 0: {pos}/{len(f.rows)} (the base rate of sign agreement)")
-    for m in methods:
-        a = f.agreement(m)
-        rho = "-" if a["spearman"] is None else f"{a['spearman']:+.2f}"
-        share = "-" if a["sign_agreement"] is None else f"{a['sign_agreement']:.0%}"
-        click.echo(f"{m}: n={a['n']}, sign agreement {share}, Spearman {rho}")
 
 
 COMMANDS = [pathway]

@@ -195,7 +195,7 @@ class Problem(_Strict):
     (listed here so that this file names everything that is fitted)."""
 
     id: str
-    kind: Literal["trial", "pathway", "cell-lines", "closed-form"]
+    kind: Literal["trial", "pathway", "pathway-readouts", "cell-lines", "closed-form"]
     description: str
     targets: list[Target]
     data: DataSelection | None = Field(

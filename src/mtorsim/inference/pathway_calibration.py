@@ -1,9 +1,13 @@
-"""Seeded calibration of the signalling model's free parameters to the behaviour checklist.
+"""Seeded calibration of the signalling model's remaining free parameters to the checks no
+measured data speak to.
 
-The free parameters are the calibration set's ``pathway-checklist`` table (the ones the
-model source labels ``[calibrated: ...]``; a test keeps the two lists equal); everything
-else keeps its cited or assumed value.  The objective asks every criterion of the
-checklist (:mod:`mtorsim.pathway.checks`) to hold with a relative margin of at least
+The network kinetics that measured readouts inform are fitted to them
+(:mod:`mtorsim.inference.readout_calibration`, problem ``pathway-readouts``).  What is left
+is the calibration set's ``pathway-checklist`` table: parameters of the HER2-amplification,
+oestrogen-deprivation, AMPK and rapalog-4E-BP1 behaviour (checks 1, 7, 10, 11, the
+problem's ``checks`` setting), for which the reference tables hold no quantitative
+readout.  Every other check is validation.  The objective asks every criterion of those
+checks (:mod:`mtorsim.pathway.checks`) to hold with a relative margin of at least
 ``target_margin`` and keeps the parameters near their starts (a ridge in log10 space), so
 that a criterion is met by the smallest change rather than by pushing one parameter to a
 bound::
@@ -53,10 +57,17 @@ class ChecklistObjective:
     """J(theta) of the module docstring on the log10 parameter vector (picklable: the
     simulator is made on first use in each process)."""
 
-    def __init__(self, problem: Problem, target_margin: float, ridge: float) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        target_margin: float,
+        ridge: float,
+        checks: list[str] | None = None,
+    ) -> None:
         self.table = problem.table
         self.log_start = self.table.nominal_scaled()
         self.target_margin, self.ridge = target_margin, ridge
+        self.checks = set(checks) if checks is not None else None
         self._sim: PathwaySimulator | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -78,12 +89,21 @@ class ChecklistObjective:
     def value(self, report: CheckReport | None, x: np.ndarray) -> float:
         if report is None:
             return PENALTY
-        shortfall = sum(max(0.0, self.target_margin - c.margin) ** 2 for _, c in report.criteria())
+        shortfall = sum(
+            max(0.0, self.target_margin - c.margin) ** 2 for _, c in self.criteria(report)
+        )
         return float(shortfall + self.ridge * float(np.sum((x - self.log_start) ** 2)))
 
     def __call__(self, x: np.ndarray) -> float:
         x = np.asarray(x, float)
         return self.value(self.report(self.table.values(x)), x)
+
+    def criteria(self, report: CheckReport) -> list[tuple[str, Any]]:
+        """The criteria in the objective (those of the problem's checks)."""
+        return [(cid, c) for cid, c in report.criteria() if self.in_objective(cid)]
+
+    def in_objective(self, check_id: str) -> bool:
+        return self.checks is None or check_id in self.checks
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
@@ -120,7 +140,14 @@ def calibrate_pathway(
             f"{calibration_set_path()}: {problem_id} names parameters the model lacks: "
             f"{sorted(unknown)}"
         )
-    j = ChecklistObjective(problem, float(st["target_margin"]), float(st["ridge"]))
+    checks = st.get("checks")
+    if checks is not None:
+        from mtorsim.pathway.checks import CHECKS
+
+        bad = sorted(set(checks) - {c.id for c in CHECKS})
+        if bad:
+            raise MtorsimError(f"{calibration_set_path()}: {problem_id} names no such checks {bad}")
+    j = ChecklistObjective(problem, float(st["target_margin"]), float(st["ridge"]), checks)
     x_start = problem.table.nominal_scaled()
     report_start = j.report(problem.table.values(x_start))
     if report_start is None:
@@ -172,7 +199,7 @@ def calibrate_pathway(
                 margin=c.margin,
                 met=c.met,
             )
-            for cid, c in report.criteria()
+            for cid, c in j.criteria(report)
         ],
         settings=st,
         provenance={

@@ -70,7 +70,7 @@ class CalibrationResult(Record):
     format_version: Literal["1.0"] = "1.0"
     kind: Literal["calibration"] = "calibration"
     problem: str
-    problem_kind: Literal["trial", "pathway", "cell-lines"]
+    problem_kind: Literal["trial", "pathway", "pathway-readouts", "cell-lines"]
     method: str
     parameters: list[ParameterFit]
     objective_start: float

@@ -275,15 +275,23 @@ class PathwaySimulator:
         n_points: int = 241,
         overrides: Mapping[str, float] | None = None,
         pre_equilibrate: bool = True,
+        slots: Mapping[str, float] | None = None,
     ) -> TimeCourseResult:
-        """Readouts over time after adding drugs at t = 0 to a drug-free steady state."""
+        """Readouts over time after adding drugs at t = 0 to a drug-free steady state.
+
+        ``slots`` sets drug-mechanism slots (``C_*``, reference-agent nM) directly from
+        t = 0, beside ``drugs``; a calibration uses it to try an agent's potency.
+        """
+        unknown = set(slots or {}) - set(SLOTS)
+        if unknown:
+            raise MtorsimError(f"not drug slots: {sorted(unknown)}; slots are {sorted(SLOTS)}")
         ctx = load_context(context)
         rr = self._rr
         if pre_equilibrate:
             self.steady_state(ctx, {}, overrides)
             state = rr.model.getFloatingSpeciesConcentrations().copy()
             ids = rr.model.getFloatingSpeciesIds()
-        _, doses, slots = self._prepare(ctx, drugs, overrides)
+        _, doses, used = self._prepare(ctx, drugs, {**(overrides or {}), **(slots or {})})
         if pre_equilibrate:
             for sid, val in zip(ids, state, strict=True):
                 rr[f"[{sid}]"] = float(val)
@@ -296,7 +304,7 @@ class PathwaySimulator:
             {d.agent: d.nM for d in doses},
             arr[:, 0].copy(),
             {n: arr[:, i + 1].copy() for i, n in enumerate(names)},
-            _provenance(ctx, doses, slots, {"t_end_min": t_end_min}),
+            _provenance(ctx, doses, {**used, **(slots or {})}, {"t_end_min": t_end_min}),
         )
 
     def driven_course(

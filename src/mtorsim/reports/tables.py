@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mtorsim.inference.results import CalibrationResult, SensitivityResult, ValidationReport
@@ -189,6 +190,22 @@ def calibration_tables(result: CalibrationResult) -> tuple[Table, Table]:
             ["target", "published", "at start", "fitted", "SE (log)"],
             [
                 [r.name, num(r.target), num(r.start_value), num(r.fitted_value), num(r.se_log)]
+                for r in result.fit
+            ],
+        )
+    elif result.problem_kind == "pathway-readouts":
+        fit = (
+            ["readout (drug, antibody, time)", "measured", "at start", "fitted", "log2 err"],
+            [
+                [
+                    r.name,
+                    num(r.target),
+                    num(r.start_value),
+                    num(r.fitted_value),
+                    f"{math.log2(r.fitted_value / float(r.target)):+.2f}"
+                    if r.fitted_value and float(r.target) > 0
+                    else "-",
+                ]
                 for r in result.fit
             ],
         )

@@ -1,0 +1,313 @@
+"""Seeded calibration of the signalling network's kinetics to measured pathway readouts.
+
+The data are the quantitative MCF-7 rows of the reference table ``pathway_readouts.csv``
+that the model can simulate (:func:`~mtorsim.inference.readout_validation.measured_rows`):
+today the Hill et al. 2017 RPPA time courses of dactolisib (NVP-BEZ235) and AZD8055
+(Cell Systems 4:73, doi:10.1016/j.cels.2016.11.013), 56 values of seven antibodies at 1,
+4, 24 and 48 h.  The behaviour checklist is *not* in this objective: it is validation
+(:func:`~mtorsim.inference.readout_validation.validate_readouts`).
+
+Observation model (one per antibody ``a``, drug ``d``, time ``t``)::
+
+    y_adt = (x_a(t; d) / x_a(untreated)) ** gamma  *  exp(eps),   eps ~ N(0, sigma^2)
+
+with the model started at its untreated steady state and the drug held from t = 0.
+``gamma`` in [0.5, 1] is the RPPA compression (RPPA compresses dynamic range; assumed
+bounds), one exponent shared by all antibodies so that no antibody's discrepancy is absorbed
+by a scale of its own, and ``sigma`` a fixed log-scale noise (the setting
+``sigma_log2``, assumed).  The drug concentrations are not in the data files, so the
+effective concentration of each drug is a parameter of the experiment
+(``hill2017.dose.*``), and AZD8055, which the model lacks, enters as PP242-equivalent
+(both ATP-competitive mTORC1/2 inhibitors).  Because only the ratio of concentration to
+potency is identifiable, BEZ235's mTOR potency stays at its biochemical value (ref 33)
+and its cellular PI3K potency is fitted (``agent.nvp-bez235.PI3K.potency_nM``).
+
+The objective is the negative log-likelihood plus a normal prior of ``prior_sd_log10``
+decades around each network parameter's start (PEtab ``parameterScaleNormal``)::
+
+    J = 1/2 sum ((log2 y_sim - log2 y_obs) / sigma)^2
+        + 1/2 sum_j ((log10 theta_j - log10 theta0_j) / prior_sd)^2
+
+Optimisation is pyPESTO's seeded multistart of scipy's bounded Powell method.  The result
+is a record; nothing in the package changes (edit the model source, ``agents.yaml`` and
+the calibration record to adopt it; tests keep them equal).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from mtorsim import __version__
+from mtorsim.errors import MtorsimError
+from mtorsim.inference.calibration_set import Problem, calibration_set_path, load_calibration_set
+from mtorsim.inference.optimize import (
+    file_hash,
+    minimize,
+    parameter_fits,
+    pypesto_version,
+    require_pypesto,
+    start_records,
+)
+from mtorsim.inference.results import CalibrationResult, FitRow
+from mtorsim.pathway.build import model_hash, parameter_values
+from mtorsim.pathway.simulate import PathwaySimulator, SolverFailure
+
+#: objective where the model has no steady state or the integrator fails
+PENALTY = 1e6
+#: significant figures of fitted values (as written into the sources)
+SIGNIFICANT = 4
+#: prefixes of the problem's parameter ids that are not model parameters
+AGENT, DOSE, GAMMA = "agent.", "hill2017.dose.", "hill2017.gamma"
+#: reference-table drug (first word) -> (model agent whose slots it takes, dose parameter)
+DRUGS: dict[str, tuple[str, str]] = {
+    "dactolisib": ("nvp-bez235", DOSE + "dactolisib_nM"),
+    "azd8055": ("pp242", DOSE + "azd8055_nM"),
+}
+
+
+class ReadoutObjective:
+    """J of the module docstring on the scaled parameter vector (picklable: the simulator
+    is made on first use in each process)."""
+
+    times_min = np.arange(0.0, 48 * 60.0 + 1, 60.0)
+
+    def __init__(self, problem: Problem, sigma_log2: float, prior_sd_log10: float) -> None:
+        from mtorsim.inference.readout_validation import measured_rows
+        from mtorsim.knowledge.base import load_knowledge_base
+        from mtorsim.pathway.drugs import agent_slots, slot_reference_nM
+
+        self.table = problem.table
+        self.fixed = {r.id: r.nominal for r in problem.parameters if not r.estimate}
+        self.sigma, self.prior_sd = float(sigma_log2), float(prior_sd_log10)
+        model = set(parameter_values())
+        self.prior_mask = np.array([r.id in model for r in self.table.free])
+        self.log_start = self.table.nominal_scaled()
+        self.rows = [
+            (r, t) for r, _, t in measured_rows() if r["drug"].split(" ")[0].lower() in DRUGS
+        ]
+        if not self.rows:
+            raise MtorsimError("no measured readouts to fit in pathway_readouts.csv")
+        kb = load_knowledge_base()
+        self.slot_ref = slot_reference_nM()
+        self.potency = {a: agent_slots(kb.agent(a)) for a, _ in DRUGS.values()}
+        self._sim: PathwaySimulator | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__ | {"_sim": None}
+
+    @property
+    def sim(self) -> PathwaySimulator:
+        if self._sim is None:
+            self._sim = PathwaySimulator()
+        return self._sim
+
+    def all_values(self, free: Mapping[str, float]) -> dict[str, float]:
+        return self.fixed | dict(free)
+
+    def slots(self, agent: str, values: Mapping[str, float], nM: float) -> dict[str, float]:
+        """The agent's slot concentrations at ``nM``, with any fitted potency."""
+        out = {}
+        for slot, k in self.potency[agent].items():
+            k = values.get(f"{AGENT}{agent}.{_slot_node(slot)}.potency_nM", k)
+            out[slot] = nM * self.slot_ref[slot] / k
+        return out
+
+    def simulate(self, values: Mapping[str, float]) -> list[float] | None:
+        """The model's folds (before compression) at every data row, or None on failure."""
+        from mtorsim.inference.readout_validation import READOUT_MAP
+
+        self.sim.parameters = {
+            k: v for k, v in values.items() if not k.startswith((AGENT, DOSE, GAMMA))
+        }
+        try:
+            base = self.sim.steady_state("MCF7", {}).readouts
+            courses = {}
+            for first, (agent, dose_id) in DRUGS.items():
+                tc = self.sim.time_course(
+                    "MCF7",
+                    {},
+                    t_end_min=float(self.times_min[-1]),
+                    n_points=len(self.times_min),
+                    slots=self.slots(agent, values, values[dose_id]),
+                )
+                courses[first] = tc.readouts
+        except (SolverFailure, RuntimeError):
+            return None
+        out = []
+        for r, t in self.rows:
+            name = READOUT_MAP[r["readout"]]
+            course = courses[r["drug"].split(" ")[0].lower()][name]
+            v = float(np.interp(t * 60.0, self.times_min, course)) / base[name]
+            if not (math.isfinite(v) and v > 0):
+                return None
+            out.append(v)
+        return out
+
+    def predicted(self, values: Mapping[str, float], folds: list[float]) -> list[float]:
+        """Folds as the antibody reads them (compressed by its gamma)."""
+        return [f ** values.get(GAMMA, 1.0) for f in folds]
+
+    def value(self, values: Mapping[str, float], x: np.ndarray) -> float:
+        folds = self.simulate(values)
+        if folds is None:
+            return PENALTY
+        pred = self.predicted(values, folds)
+        res = [
+            (math.log2(p) - math.log2(float(r["fold_change"]))) / self.sigma
+            for (r, _), p in zip(self.rows, pred, strict=True)
+        ]
+        prior = (x - self.log_start)[self.prior_mask] / self.prior_sd
+        return float(0.5 * np.sum(np.square(res)) + 0.5 * np.sum(np.square(prior)))
+
+    def __call__(self, x: np.ndarray) -> float:
+        x = np.asarray(x, float)
+        return self.value(self.all_values(self.table.values(x)), x)
+
+
+def _slot_node(slot: str) -> str:
+    return {"C_pi3k_atp": "PI3K", "C_mtor_atp": "MTORC1"}.get(slot, slot)
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: float(f"{v:.{SIGNIFICANT}g}") for k, v in values.items()}
+
+
+def calibrate_readouts(
+    problem_id: str = "pathway-readouts",
+    quick: bool = False,
+    overrides: dict[str, Any] | None = None,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> CalibrationResult:
+    """Fit the readout problem of the calibration set (deterministic for its settings)."""
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+    problem = load_calibration_set().problem(problem_id)
+    if problem.kind != "pathway-readouts":
+        raise MtorsimError(f"{problem_id} is a {problem.kind} problem, not a readout problem")
+    require_pypesto()
+    st = problem.settings_for(quick, overrides)
+    model = set(parameter_values())
+    unknown = [
+        r.id
+        for r in problem.parameters
+        if r.id not in model and not r.id.startswith((AGENT, DOSE, GAMMA))
+    ]
+    if unknown:
+        raise MtorsimError(
+            f"{calibration_set_path()}: {problem_id} names parameters the model lacks: {unknown}"
+        )
+    j = ReadoutObjective(problem, float(st["sigma_log2"]), float(st["prior_sd_log10"]))
+    x_start = problem.table.nominal_scaled()
+    f_start = j(x_start)
+    if f_start >= PENALTY:
+        raise MtorsimError("the starting parameters give no solution for the readout data")
+    say(f"fitting {len(j.rows)} readouts: {st['n_starts']} start(s), objective {f_start:.4g}")
+    starts = minimize(
+        j,
+        problem.table,
+        str(st["optimizer"]),
+        dict(st.get("options", {})) | {"maxfev": int(st["max_evals"])},
+        int(st["n_starts"]),
+        int(st["seed"]),
+        float(st["start_spread_log10"]),
+        workers,
+    )
+    for s in sorted(starts, key=lambda s: s.index):
+        say(f"start {s.index + 1}/{len(starts)}: objective {s.fval:.4g} ({s.n_evals} evals)")
+    best_x = starts[0].x if starts[0].fval < f_start else x_start
+    values = _rounded(problem.table.values(best_x))
+    return _record(
+        problem,
+        st,
+        j,
+        values,
+        starts=start_records(starts),
+        evaluations=sum(s.n_evals for s in starts) + 3,
+        seconds=round(time.perf_counter() - t0, 1),
+    )
+
+
+def _record(
+    problem: Problem,
+    st: dict[str, Any],
+    j: ReadoutObjective,
+    values: dict[str, float],
+    starts: list[Any],
+    evaluations: int,
+    seconds: float,
+) -> CalibrationResult:
+    """The record at ``values`` (objective and fit rows computed now, with the sources as
+    they are)."""
+    x_start = problem.table.nominal_scaled()
+    f_start, f_fit = j(x_start), j(problem.table.scaled(values))
+    start_all, fit_all = j.all_values(problem.table.values(x_start)), j.all_values(values)
+    folds0, folds1 = j.simulate(start_all), j.simulate(fit_all)
+    if folds1 is None or folds0 is None:
+        raise MtorsimError("the rounded fitted values give no solution; rerun with another seed")
+    p0, p1 = j.predicted(start_all, folds0), j.predicted(fit_all, folds1)
+    provenance: dict[str, Any] = {
+        "mtorsim_version": __version__,
+        "model_hash": model_hash(),
+        "calibration_set_hash": file_hash(calibration_set_path()),
+    }
+    return CalibrationResult(
+        problem=problem.id,
+        problem_kind="pathway-readouts",
+        method=f"pyPESTO {pypesto_version()} multistart of scipy {st['optimizer']} (bounded); "
+        f"objective = negative log-likelihood of log2 folds (sigma {st['sigma_log2']} log2, "
+        f"one RPPA compression exponent) + normal prior of {st['prior_sd_log10']} decades "
+        "on each network parameter around its start",
+        parameters=parameter_fits(problem.table, values),
+        objective_start=f_start,
+        objective=f_fit,
+        evaluations=evaluations,
+        starts=starts,
+        fit=[
+            FitRow(
+                name=f"{r['drug'].split(' ')[0]} {r['readout']} {t:g} h",
+                target=float(r["fold_change"]),
+                start_value=a,
+                fitted_value=b,
+                source=r["id"],
+            )
+            for (r, t), a, b in zip(j.rows, p0, p1, strict=True)
+        ],
+        settings=st,
+        provenance=provenance,
+        seconds=seconds,
+        n_data=len(j.rows),
+    )
+
+
+def rescore_readouts(record: CalibrationResult) -> CalibrationResult:
+    """The record with its objective and fit rows recomputed at its own values, after
+    parameters of another problem changed (the checklist-only ones): the values are not
+    re-optimised, and the record's provenance says so."""
+    problem = load_calibration_set().problem(record.problem)
+    st = dict(record.settings)
+    j = ReadoutObjective(problem, float(st["sigma_log2"]), float(st["prior_sd_log10"]))
+    before = record.objective
+    out = _record(
+        problem,
+        st,
+        j,
+        record.values,
+        starts=list(record.starts),
+        evaluations=record.evaluations,
+        seconds=record.seconds,
+    )
+    note = (
+        f"objective and fit rows recomputed at the record's values after the checklist-only "
+        f"parameters were refitted (values not re-optimised): {before:.6g} -> "
+        f"{out.objective:.6g}"
+    )
+    return out.model_copy(update={"provenance": out.provenance | {"rescored": note}})
+
+
+__all__ = ["ReadoutObjective", "calibrate_readouts", "rescore_readouts"]
