@@ -24,7 +24,7 @@ DERIVED = {"BT474": ["BT474_TR"], "MCF7": ["MCF7_LTED"]}
 
 def _set_context(name: str, key: str, value: float, source: str) -> None:
     path = ROOT / "pathway" / "contexts" / f"{name}.yaml"
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     line_param = f'  {key}: {{value: {value:g}, source: "{source}"}}\n'
     line_top = f'{key}: {{value: {value:g}, source: "{source}"}}\n'
     if key == "tau_tr":
@@ -38,16 +38,16 @@ def _set_context(name: str, key: str, value: float, source: str) -> None:
     else:
         pat = re.compile(rf"^{key}: .*\n", re.M)
         text = pat.sub(line_top, text) if pat.search(text) else text + line_top
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
 
 
 def main(record_path: str) -> int:
-    rec = json.loads(Path(record_path).read_text())
+    rec = json.loads(Path(record_path).read_text(encoding="utf-8"))
     if rec["problem"] != "cell-lines":
         print(f"{record_path} is a record of {rec['problem']}, not cell-lines", file=sys.stderr)
         return 2
     cyto = ROOT / "response" / "data" / "cytotoxics.yaml"
-    cyto_text = cyto.read_text()
+    cyto_text = cyto.read_text(encoding="utf-8")
     for p in rec["parameters"]:
         kind, who, name = p["id"].split(".")
         v = float(p["fitted"])
@@ -77,7 +77,7 @@ def main(record_path: str) -> int:
                 return 1
             new = f'{{value: {v:g}, source: "{src}"}}'
             cyto_text = pat.sub(lambda m, new=new: m.group(1) + new, cyto_text)
-    cyto.write_text(cyto_text)
+    cyto.write_text(cyto_text, encoding="utf-8")
     print(f"applied {len(rec['parameters'])} values from {record_path}")
     return 0
 

@@ -1,15 +1,13 @@
 """Write the fitted values of a pathway calibration record (``pathway-readouts`` or
-``pathway-checklist``) into the files a human edits, and ship the record.
+``pathway-checklist``) into the model source, and ship the record.
 
     python scripts/apply_pathway_record.py mtorsim-out/calibration/pathway-readouts.json
     python scripts/apply_pathway_record.py --rescore RECORD   # readout record, see below
 
 * a model parameter -> its line in ``pathway/models/mtor_network.ant`` (value only; the
-  provenance label stays as written);
-* ``agent.<id>.<NODE>.potency_nM`` -> that target's ``potency_nM`` in
-  ``knowledge/data/agents.yaml``;
-* experiment parameters (``hill2017.*``: effective doses, RPPA compression) live only in
-  the record.
+  provenance label stays as written); a parameter the file does not set once is an error;
+* experiment parameters (``hill2017.*``: effective doses, dactolisib's p110alpha potency
+  in that experiment, RPPA compression) live only in the record.
 
 The record is copied to ``inference/data/calibrations/<problem>.json``; tests keep it
 and these files equal.  With ``--rescore`` a ``pathway-readouts`` record's objective and fit
@@ -28,23 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "src" / "mtorsim"
 MODEL = ROOT / "pathway" / "models" / "mtor_network.ant"
-AGENTS = ROOT / "knowledge" / "data" / "agents.yaml"
-
-
-def _set_potency(text: str, agent: str, node: str, value: float) -> str:
-    start = text.index(f"  - id: {agent}\n")
-    end = text.find("\n  - id: ", start + 1)
-    end = len(text) if end < 0 else end
-    block = text[start:end]
-    pat = re.compile(rf"(\{{node: {node}, [^\n]*?potency_nM: )([0-9.eE+-]+)")
-    block, n = pat.subn(lambda m: f"{m.group(1)}{value:.4g}", block)
-    if n != 1:
-        raise SystemExit(f"{AGENTS}: no single {node} target with potency_nM for {agent}")
-    return text[:start] + block + text[end:]
 
 
 def main(record_path: str, rescore: bool = False) -> int:
-    rec = json.loads(Path(record_path).read_text())
+    rec = json.loads(Path(record_path).read_text(encoding="utf-8"))
     if rescore:
         from mtorsim.inference.readout_calibration import rescore_readouts
         from mtorsim.inference.results import CalibrationResult
@@ -55,29 +40,24 @@ def main(record_path: str, rescore: bool = False) -> int:
         new = rescore_readouts(CalibrationResult.load(record_path))
         print(new.provenance["rescored"])
         new.save(record_path)
-        rec = json.loads(Path(record_path).read_text())
+        rec = json.loads(Path(record_path).read_text(encoding="utf-8"))
     if rec["problem"] not in ("pathway-readouts", "pathway-checklist"):
         print(f"{record_path} is a record of {rec['problem']}", file=sys.stderr)
         return 2
-    model, agents = MODEL.read_text(), AGENTS.read_text()
+    model = MODEL.read_text(encoding="utf-8")
     for p in rec["parameters"]:
         pid, v = p["id"], float(p["fitted"])
         if pid.startswith("hill2017."):
-            continue
-        if pid.startswith("agent."):
-            _, agent, node, _ = pid.split(".")
-            agents = _set_potency(agents, agent, node, v)
             continue
         pat = re.compile(rf"^(\s*{re.escape(pid)} = )([0-9.eE+-]+)(;)", re.M)
         model, n = pat.subn(lambda m, v=v: f"{m.group(1)}{v:.4g}{m.group(3)}", model)
         if n != 1:
             raise SystemExit(f"{MODEL}: no single line sets {pid}")
-    MODEL.write_text(model)
-    AGENTS.write_text(agents)
+    MODEL.write_text(model, encoding="utf-8")
     dest = ROOT / "inference" / "data" / "calibrations" / f"{rec['problem']}.json"
     if Path(record_path).resolve() != dest.resolve():
         shutil.copyfile(record_path, dest)
-    print(f"wrote {MODEL.name}, {AGENTS.name} and {dest.name}")
+    print(f"wrote {MODEL.name} and {dest.name}")
     return 0
 
 

@@ -19,13 +19,13 @@ TUMOUR = Path(__file__).resolve().parents[1] / "src/mtorsim/tumour/data/tumour.y
 
 
 def apply(record: Path, path: Path = TUMOUR) -> None:
-    rec = json.loads(record.read_text())
+    rec = json.loads(record.read_text(encoding="utf-8"))
     problem = rec["problem"]
     label = (
         f"calibrated: {problem} calibration set (inference/data/calibration_set.yaml; "
         f"record inference/data/calibrations/{problem}.json)"
     )
-    s = path.read_text()
+    s = path.read_text(encoding="utf-8")
     for p in rec["parameters"]:
         pid = p["id"].removeprefix("tumour.")
         v = repr(float(p["fitted"]))
@@ -53,7 +53,7 @@ def apply(record: Path, path: Path = TUMOUR) -> None:
         s, n = re.subn(pat, put, s, flags=re.M)
         if n != 1:
             raise SystemExit(f"{pid}: found {n} places in {path}")
-    path.write_text(s)
+    path.write_text(s, encoding="utf-8")
     print(f"wrote {len(rec['parameters'])} values of {record} into {path}")
 
 

@@ -96,7 +96,7 @@ def _one_line(text: object) -> str:
 
 
 def dose_response_rows() -> list[dict[str, object]]:
-    notes = yaml.safe_load((NOTES / "cell_dose_response_sources.yaml").read_text())
+    notes = yaml.safe_load((NOTES / "cell_dose_response_sources.yaml").read_text(encoding="utf-8"))
     rows = []
     for i, v in enumerate(notes["values"]):
         src = v["source"]
@@ -139,7 +139,8 @@ PATHWAY_NOTES = ("pathway_readout_sources.yaml", "hill2017_rppa.yaml")
 
 def pathway_rows() -> list[dict[str, object]]:
     rows = []
-    for v in (v for f in PATHWAY_NOTES for v in yaml.safe_load((NOTES / f).read_text())["values"]):
+    notes = [yaml.safe_load((NOTES / f).read_text(encoding="utf-8")) for f in PATHWAY_NOTES]
+    for v in (v for n in notes for v in n["values"]):
         src = v["source"]
         cite = ", ".join(
             str(src[k])
@@ -175,7 +176,7 @@ def pathway_rows() -> list[dict[str, object]]:
 
 
 def combination_rows() -> list[dict[str, object]]:
-    notes = yaml.safe_load((NOTES / "combination_sources.yaml").read_text())
+    notes = yaml.safe_load((NOTES / "combination_sources.yaml").read_text(encoding="utf-8"))
     rows = []
     for i, v in enumerate(notes["values"]):
         ctx = context_of(v["cell_line"]) if len(v["cell_line"]) < 12 else ""

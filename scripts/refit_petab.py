@@ -13,7 +13,6 @@ and at the re-fit's, their difference, and the largest parameter difference in d
 from __future__ import annotations
 
 import sys
-import tempfile
 
 import numpy as np
 
@@ -34,16 +33,15 @@ def main(out_dir: str | None = None) -> int:
     x0 = np.asarray(best.x0)
     pp.set_x_guesses(x0[None, :])
     st = record.settings
-    with tempfile.TemporaryDirectory():
-        res = pypesto.optimize.minimize(
-            pp,
-            optimizer=pypesto.optimize.ScipyOptimizer(
-                method=str(st["optimizer"]),
-                options=dict(st.get("options", {})) | {"maxfev": int(st["max_evals"])},
-            ),
-            n_starts=1,
-            progress_bar=False,
-        )
+    res = pypesto.optimize.minimize(
+        pp,
+        optimizer=pypesto.optimize.ScipyOptimizer(
+            method=str(st["optimizer"]),
+            options=dict(st.get("options", {})) | {"maxfev": int(st["max_evals"])},
+        ),
+        n_starts=1,
+        progress_bar=False,
+    )
     r = res.optimize_result.list[0]
     x_rec = problem.table.scaled(record.values)
     f_rec = float(pp.objective(x_rec))

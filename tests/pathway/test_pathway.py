@@ -93,15 +93,15 @@ def test_bad_drug_inputs(sim: PathwaySimulator) -> None:
 #: checks that fail after the network was fitted to measured MCF-7 readouts (Hill 2017):
 #: recorded, not hidden; strict, so a check that starts to pass shows here
 FAILING_AFTER_READOUT_FIT = {
-    "5-torki-both-complexes": "validation: PP242 500 nM lowers p4E-BP1 T37/46 by 47%, not 50% "
-    "(4E-BP1 became a good mTORC1 substrate, as the AZD8055 RPPA data demand)",
-    "6-bez235-no-rebound": "validation: the Hill 2017 MCF-7 RPPA data show dactolisib leaving "
-    "pAkt T308 at 0.9-1.4x, so the fit makes BEZ235's cellular PI3K potency weak; the "
-    "review's claim (refs 33, 41, 85) and these data disagree",
-    "7-her2-amplification": "fitted (pathway-checklist) but not met: the MCF-7 fit leaves Akt "
-    "near saturation, so HER2 amplification raises pAkt S473 1.08x, not 1.1x",
-    "8-trastuzumab-pten": "validation: same Akt saturation; trastuzumab lowers BT474 pAkt 5%",
-    "9-lapatinib": "validation: same Akt saturation; lapatinib lowers BT474 pAkt 7%",
+    "5-torki-both-complexes": "validation: PP242 500 nM lowers p4E-BP1 T37/46 by 45%, not 50%: "
+    "4E-BP1 became a good mTORC1 substrate (k_bp1, k_bp2 ~50-100/min), as the AZD8055 "
+    "RPPA data (p4E-BP1 S65 at 0.72-0.79 while pS6K1 falls to 0.1-0.28) demand",
+    "6-bez235-no-rebound": "validation: the same substrate quality; BEZ235 100 nM lowers "
+    "p4E-BP1 T37/46 by 4% (pAkt T308/S473 and pS6K1 by over 50%, as claimed)",
+    "8-trastuzumab-pten": "validation: after the MCF-7 fit Akt is near saturation; "
+    "trastuzumab lowers BT474 pAkt S473 by 8%, not 10%",
+    "9-lapatinib": "validation: the same Akt saturation; lapatinib 1 uM lowers BT474 pAkt "
+    "S473 by 13%, not 20%",
 }
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -173,6 +174,7 @@ def pathway_calibrate(
     calibration set; pyPESTO, seeded); the other checks are validation.  The record goes
     to --out; the package is not changed (adopt values with
     scripts/apply_pathway_record.py, or edit the lines it prints in the model source).
+    Exits 1 when a fitted criterion is not met.
     """
     from mtorsim.inference.pathway_calibration import calibrate_pathway, model_differences
     from mtorsim.inference.records import DEFAULT_OUT
@@ -261,6 +263,11 @@ def pathway_calibrate_readouts(
         params,
     )
     print_pair("measured readouts (drug / vehicle) at the start and at the fit", fit)
+    res = [math.log2(float(r.fitted_value) / float(r.target)) for r in result.fit if r.fitted_value]
+    click.echo(
+        f"root-mean-square log2 residual {math.sqrt(sum(x * x for x in res) / len(res)):.3f} "
+        f"(noise assumed: sigma {result.settings['sigma_log2']} log2)"
+    )
     click.echo(f"wrote {files['record']} and {files['figure']}")
 
 
@@ -316,7 +323,7 @@ def pathway_petab(out_dir: str, start: bool, problem_id: str, as_json: bool) -> 
         click.echo(
             f"wrote {path}: {info['measurements']} measurements, {info['conditions']} "
             f"conditions, {info['estimated_parameters']} estimated parameters "
-            f"(nominal values: {info['nominal_values']}); check it with `petablint -y {path}`"
+            f"(nominal values: {info['nominal_values']}); check it with `petablint {path}`"
         )
 
 

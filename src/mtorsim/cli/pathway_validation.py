@@ -86,6 +86,14 @@ def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
         ],
     )
     print_table(
+        "held out (never fitted): total HER3 beside the model's RTK expression",
+        ["drug", "hours", "measured", "model"],
+        [
+            [r.drug.split(" ")[0], f"{r.time_h:g}", f"{r.measured:.3g}", f"{r.simulated:.3g}"]
+            for r in v.held_out
+        ],
+    )
+    print_table(
         "published magnitudes",
         ["quantity", "model", "published", "inside"],
         [

@@ -5,8 +5,9 @@ exactly mtorsim's observable:
 
 * the two drug slots the experiment uses become assignment rules of PEtab parameters,
   ``C_pi3k_atp = on_bez * dose_bez * K_pi3k_atp / potency_bez`` and
-  ``C_mtor_atp = on_bez * dose_bez * K_mtor_atp / 20.7 + on_azd * dose_azd * K_mtor_atp / 8``
-  (the knowledge base's potencies; the condition table switches each drug on);
+  ``C_mtor_atp = on_bez * dose_bez * K_mtor_atp / K_bez + on_azd * dose_azd * K_mtor_atp /
+  K_pp242`` (``K_bez``, ``K_pp242``: the knowledge base's mTOR potencies, written in as
+  numbers; the condition table switches each drug on);
 * the drug is added by an event at ``T_DRUG_MIN`` after an untreated run long enough to
   reach the untreated steady state (measurement times are counted from the start of the
   run), and each readout ``f_X`` gets a memory ``base_X`` that follows it until then and
@@ -36,16 +37,18 @@ PROBLEM_ID = "pathway-readouts"
 TRACK_RATE = 0.1  # 1/min: the memories settle long before the drug is added
 #: minutes of untreated run before the drug is added (an SBML event): pyPESTO's RoadRunner
 #: pre-equilibration stops after 1000 min, too soon for relaxations of days (IRS-1 turnover,
-#: RTK re-expression), so the exported problem simulates the untreated phase itself; 1e5
-#: min is over 18 time constants of the slowest relaxation at the fit
-T_DRUG_MIN = 1.0e5
+#: RTK re-expression), so the exported problem simulates the untreated phase itself.  The
+#: slowest relaxation anywhere in the problem's bounds is IRS-1 turnover at its lower bound
+#: (5e-5/min: 2e4 min; RTK re-expression at 120 h is 1.04e4 min), so 1e6 min is 50 time
+#: constants (a test checks a corner of the box)
+T_DRUG_MIN = 1.0e6
 
 
 def export_sbml(bez_mtor_nM: float, azd_mtor_nM: float, readouts: list[str]) -> str:
     """The model's SBML with the slot rules and readout memories of the module docstring."""
     import libsbml
 
-    from mtorsim.inference.readout_calibration import DRUGS
+    from mtorsim.inference.readout_calibration import BEZ_PI3K, DRUGS
     from mtorsim.pathway.build import sbml_string
 
     doc = libsbml.readSBMLFromString(sbml_string())
@@ -66,9 +69,12 @@ def export_sbml(bez_mtor_nM: float, azd_mtor_nM: float, readouts: list[str]) -> 
         r.setMath(ast)
 
     bez, azd = (petab_id(DRUGS[k][1]) for k in ("dactolisib", "azd8055"))
-    pot = petab_id("agent.nvp-bez235.PI3K.potency_nM")
-    for pid, v in ((bez, 100.0), (azd, 100.0), (pot, 4.0), ("on_bez", 0.0), ("on_azd", 0.0)):
-        param(pid, v)
+    pot = petab_id(BEZ_PI3K)
+    # placeholders: the PEtab parameter table gives every one of them its value
+    for pid in (bez, azd, pot):
+        param(pid, 1.0)
+    for pid in ("on_bez", "on_azd"):
+        param(pid, 0.0)
     for slot in ("C_pi3k_atp", "C_mtor_atp"):
         model.getParameter(slot).setConstant(False)
     rule("assign", "C_pi3k_atp", f"drug_on * on_bez * {bez} * K_pi3k_atp / {pot}")
@@ -105,12 +111,18 @@ def build_readout_petab(
     record's), otherwise the calibration set's starts."""
     import pandas as pd
 
-    from mtorsim.inference.readout_calibration import AGENT, DOSE, GAMMA, ReadoutObjective
+    from mtorsim.inference.readout_calibration import (
+        EXPERIMENT,
+        GAMMA,
+        ReadoutObjective,
+        check_parameter_ids,
+    )
     from mtorsim.inference.readout_validation import READOUT_MAP
     from mtorsim.pathway.contexts import load_context
     from mtorsim.pathway.simulate import READOUTS
 
     problem = problem or load_calibration_set().problem(PROBLEM_ID)
+    check_parameter_ids(problem)
     st = problem.settings
     j = ReadoutObjective(problem, float(st["sigma_log2"]), float(st["prior_sd_log10"]))
     bez_mtor = j.potency["nvp-bez235"]["C_mtor_atp"]
@@ -152,9 +164,10 @@ def build_readout_petab(
         )
     params = problem.table.to_petab(dict(values or {})).reset_index()
     prior_sd = float(st["prior_sd_log10"])
-    model_rows = [
-        not r.id.startswith((AGENT, DOSE, GAMMA)) and r.scale == "log10" for r in problem.table.rows
-    ]
+    # the same mask as mtorsim's objective (ReadoutObjective.prior_mask)
+    model_rows = [not r.id.startswith(EXPERIMENT) for r in problem.table.rows]
+    if any(m and r.scale != "log10" for r, m in zip(problem.table.rows, model_rows, strict=True)):
+        raise MtorsimError(f"{PROBLEM_ID}: network parameters must be log10-scaled (priors)")
     params["objectivePriorType"] = ["parameterScaleNormal" if m else "" for m in model_rows]
     params["objectivePriorParameters"] = [
         f"{math.log10(r.nominal)!r};{prior_sd!r}" if m else ""

@@ -4,33 +4,43 @@ The data are the quantitative MCF-7 rows of the reference table ``pathway_readou
 that the model can simulate (:func:`~mtorsim.inference.readout_validation.measured_rows`):
 today the Hill et al. 2017 RPPA time courses of dactolisib (NVP-BEZ235) and AZD8055
 (Cell Systems 4:73, doi:10.1016/j.cels.2016.11.013), 56 values of seven antibodies at 1,
-4, 24 and 48 h.  The behaviour checklist is *not* in this objective: it is validation
-(:func:`~mtorsim.inference.readout_validation.validate_readouts`).
+4, 24 and 48 h.  The behaviour checklist is *not* in this objective: checks 2-6, 8, 9 and
+12 are validation (:func:`~mtorsim.inference.readout_validation.validate_readouts`).
 
-Observation model (one per antibody ``a``, drug ``d``, time ``t``)::
+Observation model (antibody ``a``, drug ``d``, time ``t``)::
 
-    y_adt = (x_a(t; d) / x_a(untreated)) ** gamma  *  exp(eps),   eps ~ N(0, sigma^2)
+    y_adt = (x_a(t; d) / x_a(untreated)) ** gamma  *  2 ** eps,   eps ~ N(0, sigma^2)
 
-with the model started at its untreated steady state and the drug held from t = 0.
-``gamma`` in [0.5, 1] is the RPPA compression (RPPA compresses dynamic range; assumed
-bounds), one exponent shared by all antibodies so that no antibody's discrepancy is absorbed
-by a scale of its own, and ``sigma`` a fixed log-scale noise (the setting
-``sigma_log2``, assumed).  The drug concentrations are not in the data files, so the
-effective concentration of each drug is a parameter of the experiment
-(``hill2017.dose.*``), and AZD8055, which the model lacks, enters as PP242-equivalent
-(both ATP-competitive mTORC1/2 inhibitors).  Because only the ratio of concentration to
-potency is identifiable, BEZ235's mTOR potency stays at its biochemical value (ref 33)
-and its cellular PI3K potency is fitted (``agent.nvp-bez235.PI3K.potency_nM``).
+with ``sigma`` in log2 units, fixed (the setting ``sigma_log2``, assumed; ``calibrate-readouts``
+prints the root-mean-square residual beside it).  The model starts at its untreated
+steady state with the drug held from t = 0.  ``gamma`` in [0.5, 1] is the RPPA compression
+(assumed bounds), one exponent for all antibodies so that no antibody's discrepancy is
+absorbed by a scale of its own.  The data's clock is not the model's: Hill et al. starved
+the cells, pre-incubated them with the inhibitor and counted time from ligand stimulation,
+so the fitted time constants of the slow feedbacks (IRS-1 turnover, RTK re-expression)
+absorb that difference; the data's t = 0 rows are not used.  Each value is a median over
+eight stimuli, treated as one independent observation.
+
+Parameters of the experiment, not of the model (ids ``hill2017.*``): the effective
+concentration of each drug (not in the data files) and, because only concentration /
+potency is identifiable, dactolisib's p110alpha potency with its mTOR potency kept at the
+biochemical IC50 (ref 33).  AZD8055, which the model lacks, enters as PP242-equivalent (both
+ATP-competitive mTORC1/2 inhibitors).  Nothing of the experiment is written into the
+knowledge base.
 
 The objective is the negative log-likelihood plus a normal prior of ``prior_sd_log10``
-decades around each network parameter's start (PEtab ``parameterScaleNormal``)::
+decades around each network parameter's start (PEtab ``parameterScaleNormal``; the starts
+are the model's hand-set values from before any calibration)::
 
     J = 1/2 sum ((log2 y_sim - log2 y_obs) / sigma)^2
         + 1/2 sum_j ((log10 theta_j - log10 theta0_j) / prior_sd)^2
 
-Optimisation is pyPESTO's seeded multistart of scipy's bounded Powell method.  The result
-is a record; nothing in the package changes (edit the model source, ``agents.yaml`` and
-the calibration record to adopt it; tests keep them equal).
+The checklist-only parameters (``pathway-checklist``) are held at their values here, and
+they act on MCF-7 too (``w_amp``, the ER terms through ``w_er_rtk``), so the two problems
+are fitted in turn; a record re-scored after the other problem moved says so in its
+provenance.  Optimisation is pyPESTO's seeded multistart of scipy's bounded Powell method.
+The result is a record; nothing in the package changes (``scripts/apply_pathway_record.py``
+writes the values into the model source; tests keep them equal).
 """
 
 from __future__ import annotations
@@ -53,6 +63,7 @@ from mtorsim.inference.optimize import (
     require_pypesto,
     start_records,
 )
+from mtorsim.inference.readout_validation import DRUG_MAP
 from mtorsim.inference.results import CalibrationResult, FitRow
 from mtorsim.pathway.build import model_hash, parameter_values
 from mtorsim.pathway.simulate import PathwaySimulator, SolverFailure
@@ -61,13 +72,17 @@ from mtorsim.pathway.simulate import PathwaySimulator, SolverFailure
 PENALTY = 1e6
 #: significant figures of fitted values (as written into the sources)
 SIGNIFICANT = 4
-#: prefixes of the problem's parameter ids that are not model parameters
-AGENT, DOSE, GAMMA = "agent.", "hill2017.dose.", "hill2017.gamma"
+#: prefix of the parameters of the experiment (not of the model)
+EXPERIMENT = "hill2017."
+DOSE, GAMMA = EXPERIMENT + "dose.", EXPERIMENT + "gamma"
+#: dactolisib's p110alpha potency in this experiment (nM)
+BEZ_PI3K = EXPERIMENT + "bez235_pi3k_potency_nM"
 #: reference-table drug (first word) -> (model agent whose slots it takes, dose parameter)
 DRUGS: dict[str, tuple[str, str]] = {
-    "dactolisib": ("nvp-bez235", DOSE + "dactolisib_nM"),
-    "azd8055": ("pp242", DOSE + "azd8055_nM"),
+    first: (agent, f"{DOSE}{first}_nM") for first, (agent, _why) in DRUG_MAP.items()
 }
+#: every parameter of the experiment the objective reads
+EXPERIMENT_IDS = frozenset({BEZ_PI3K, GAMMA, *(d for _, d in DRUGS.values())})
 
 
 class ReadoutObjective:
@@ -84,8 +99,7 @@ class ReadoutObjective:
         self.table = problem.table
         self.fixed = {r.id: r.nominal for r in problem.parameters if not r.estimate}
         self.sigma, self.prior_sd = float(sigma_log2), float(prior_sd_log10)
-        model = set(parameter_values())
-        self.prior_mask = np.array([r.id in model for r in self.table.free])
+        self.prior_mask = np.array([not r.id.startswith(EXPERIMENT) for r in self.table.free])
         self.log_start = self.table.nominal_scaled()
         self.rows = [
             (r, t) for r, _, t in measured_rows() if r["drug"].split(" ")[0].lower() in DRUGS
@@ -110,10 +124,12 @@ class ReadoutObjective:
         return self.fixed | dict(free)
 
     def slots(self, agent: str, values: Mapping[str, float], nM: float) -> dict[str, float]:
-        """The agent's slot concentrations at ``nM``, with any fitted potency."""
+        """The agent's slot concentrations at ``nM`` (dactolisib with this experiment's
+        p110alpha potency when it is a parameter)."""
         out = {}
         for slot, k in self.potency[agent].items():
-            k = values.get(f"{AGENT}{agent}.{_slot_node(slot)}.potency_nM", k)
+            if agent == "nvp-bez235" and slot == "C_pi3k_atp":
+                k = values.get(BEZ_PI3K, k)
             out[slot] = nM * self.slot_ref[slot] / k
         return out
 
@@ -121,9 +137,7 @@ class ReadoutObjective:
         """The model's folds (before compression) at every data row, or None on failure."""
         from mtorsim.inference.readout_validation import READOUT_MAP
 
-        self.sim.parameters = {
-            k: v for k, v in values.items() if not k.startswith((AGENT, DOSE, GAMMA))
-        }
+        self.sim.parameters = {k: v for k, v in values.items() if not k.startswith(EXPERIMENT)}
         try:
             base = self.sim.steady_state("MCF7", {}).readouts
             courses = {}
@@ -169,12 +183,26 @@ class ReadoutObjective:
         return self.value(self.all_values(self.table.values(x)), x)
 
 
-def _slot_node(slot: str) -> str:
-    return {"C_pi3k_atp": "PI3K", "C_mtor_atp": "MTORC1"}.get(slot, slot)
-
-
 def _rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: float(f"{v:.{SIGNIFICANT}g}") for k, v in values.items()}
+
+
+def check_parameter_ids(problem: Problem) -> None:
+    """Refuse a parameter id that is neither a model parameter nor one of the experiment's
+    (a typo would otherwise be 'fitted' with no effect)."""
+    model = set(parameter_values())
+    bad = [
+        r.id
+        for r in problem.parameters
+        if (r.id.startswith(EXPERIMENT) and r.id not in EXPERIMENT_IDS)
+        or (not r.id.startswith(EXPERIMENT) and r.id not in model)
+    ]
+    if bad:
+        raise MtorsimError(
+            f"{calibration_set_path()}: problem {problem.id}, parameters {bad}: not a model "
+            f"parameter (PathwaySimulator().parameter_ids()) nor one of the experiment's "
+            f"{sorted(EXPERIMENT_IDS)}; fix the id or remove the row"
+        )
 
 
 def calibrate_readouts(
@@ -192,16 +220,7 @@ def calibrate_readouts(
         raise MtorsimError(f"{problem_id} is a {problem.kind} problem, not a readout problem")
     require_pypesto()
     st = problem.settings_for(quick, overrides)
-    model = set(parameter_values())
-    unknown = [
-        r.id
-        for r in problem.parameters
-        if r.id not in model and not r.id.startswith((AGENT, DOSE, GAMMA))
-    ]
-    if unknown:
-        raise MtorsimError(
-            f"{calibration_set_path()}: {problem_id} names parameters the model lacks: {unknown}"
-        )
+    check_parameter_ids(problem)
     j = ReadoutObjective(problem, float(st["sigma_log2"]), float(st["prior_sd_log10"]))
     x_start = problem.table.nominal_scaled()
     f_start = j(x_start)
@@ -228,7 +247,7 @@ def calibrate_readouts(
         j,
         values,
         starts=start_records(starts),
-        evaluations=sum(s.n_evals for s in starts) + 3,
+        evaluations=sum(s.n_evals for s in starts) + 3,  # + start, fit, rounded fit
         seconds=round(time.perf_counter() - t0, 1),
     )
 
@@ -310,4 +329,9 @@ def rescore_readouts(record: CalibrationResult) -> CalibrationResult:
     return out.model_copy(update={"provenance": out.provenance | {"rescored": note}})
 
 
-__all__ = ["ReadoutObjective", "calibrate_readouts", "rescore_readouts"]
+__all__ = [
+    "ReadoutObjective",
+    "calibrate_readouts",
+    "check_parameter_ids",
+    "rescore_readouts",
+]

@@ -276,11 +276,13 @@ class PathwaySimulator:
         overrides: Mapping[str, float] | None = None,
         pre_equilibrate: bool = True,
         slots: Mapping[str, float] | None = None,
+        extra: Sequence[str] = (),
     ) -> TimeCourseResult:
         """Readouts over time after adding drugs at t = 0 to a drug-free steady state.
 
         ``slots`` sets drug-mechanism slots (``C_*``, reference-agent nM) directly from
         t = 0, beside ``drugs``; a calibration uses it to try an agent's potency.
+        ``extra`` names model symbols returned beside the readouts (e.g. ``RTK_exp``).
         """
         unknown = set(slots or {}) - set(SLOTS)
         if unknown:
@@ -295,8 +297,8 @@ class PathwaySimulator:
         if pre_equilibrate:
             for sid, val in zip(ids, state, strict=True):
                 rr[f"[{sid}]"] = float(val)
-        names = list(READOUTS)
-        rr.timeCourseSelections = ["time"] + [READOUTS[n] for n in names]
+        names = list(READOUTS) + [e for e in extra if e not in READOUTS]
+        rr.timeCourseSelections = ["time"] + [READOUTS.get(n, n) for n in names]
         out = rr.simulate(0, t_end_min, n_points)
         arr = np.asarray(out)
         return TimeCourseResult(
