@@ -106,7 +106,8 @@ class ChecklistObjective:
         return self.checks is None or check_id in self.checks
 
 
-def _rounded(values: dict[str, float]) -> dict[str, float]:
+def rounded(values: dict[str, float]) -> dict[str, float]:
+    """Values to SIGNIFICANT figures (as they are written into the sources)."""
     return {k: float(f"{v:.{SIGNIFICANT}g}") for k, v in values.items()}
 
 
@@ -169,7 +170,7 @@ def calibrate_pathway(
         say(f"start {s.index + 1}/{len(starts)}: objective {s.fval:.4g} ({s.n_evals} evals)")
     # the record reports the rounded values that go into the model source
     best_x = starts[0].x if starts[0].fval < f_start else x_start
-    values = _rounded(problem.table.values(best_x))
+    values = rounded(problem.table.values(best_x))
     x_values = problem.table.scaled(values)
     report = j.report(values)
     if report is None:
@@ -221,4 +222,4 @@ def model_differences(result: CalibrationResult) -> list[str]:
     ]
 
 
-__all__ = ["ChecklistObjective", "calibrate_pathway", "model_differences"]
+__all__ = ["ChecklistObjective", "calibrate_pathway", "model_differences", "rounded"]

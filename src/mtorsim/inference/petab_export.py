@@ -1,10 +1,11 @@
 """The cell-line problem (:mod:`mtorsim.inference.cell_lines`) exported as PEtab files.
 
 The SBML is the signalling model's with the cell-response link added as assignment rules
-(the derivation is in :mod:`mtorsim.inference.cell_lines`); the tables are one
-pre-equilibration condition per cell line, one simulation condition per datum, one
-observable ``r_growth`` at 72 h.  ``mtorsim pathway petab --out DIR`` writes them; any
-PEtab tool (``petablint``, pyPESTO, AMICI, Data2Dynamics) can read and re-fit them.
+(the derivation is in :mod:`mtorsim.inference.cell_lines`); the tables are one condition
+per datum (the cell line's untreated run, then the drug added by an SBML event at
+:data:`T_DRUG_MIN`, :func:`add_drug_event`) and one observable ``r_growth`` 72 h after it.
+``mtorsim pathway petab --out DIR`` writes them; any PEtab tool (``petablint``, pyPESTO,
+AMICI, Data2Dynamics) can read and re-fit them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,62 @@ from mtorsim.inference.cell_lines import (
     split_parameter_id,
 )
 
-
 # ---------------------------------------------------------------------------- PEtab
+#: minutes of untreated run before the drugs are added (an SBML event).  pyPESTO's
+#: RoadRunner pre-equilibration stops after 1000 min, too soon for relaxations of days
+#: (IRS-1 turnover, RTK re-expression), so the exported problems simulate the untreated
+#: phase themselves.  The slowest relaxation anywhere in the readout problem's bounds is
+#: IRS-1 turnover at its lower bound (5e-5/min: 2e4 min), so 1e6 min is 50 time constants
+#: (a test checks that corner of the box).
+T_DRUG_MIN = 1.0e6
+
+
+def add_drug_event(
+    model: Any, slots: Sequence[str], formulas: Mapping[str, str] | None = None
+) -> None:
+    """Make each slot ``X`` an assignment ``X = drug_on * dose_X`` (or ``drug_on * (F)``
+    for a formula ``F`` in ``formulas``) and add the event that sets ``drug_on = 1`` and
+    ``track = 0`` at :data:`T_DRUG_MIN` (``dose_X`` is what the condition table sets;
+    ``track`` freezes the reference memories)."""
+    import libsbml
+
+    for pid, value in (("drug_on", 0.0), ("track", 1.0)):
+        p = model.getParameter(pid) or model.createParameter()
+        p.setId(pid)
+        p.setValue(value)
+        p.setConstant(False)
+    formulas = dict(formulas or {})
+    for slot in slots:
+        if slot not in formulas:
+            dose = model.createParameter()
+            dose.setId(f"dose_{slot}")
+            dose.setValue(0.0)
+            dose.setConstant(True)
+        model.getParameter(slot).setConstant(False)
+        rule = model.createAssignmentRule()
+        rule.setVariable(slot)
+        ast = libsbml.parseL3Formula(f"drug_on * ({formulas.get(slot, f'dose_{slot}')})")
+        if ast is None:
+            raise MtorsimError(f"internal: cannot parse the formula of {slot}")
+        rule.setMath(ast)
+    event = model.createEvent()
+    event.setId("add_drug")
+    event.setUseValuesFromTriggerTime(True)
+    trigger = event.createTrigger()
+    trigger.setInitialValue(False)
+    trigger.setPersistent(True)
+    trigger.setMath(libsbml.parseL3Formula(f"time >= {T_DRUG_MIN!r}"))
+    for var, expr in (("drug_on", "1"), ("track", "0")):
+        a = event.createEventAssignment()
+        a.setVariable(var)
+        a.setMath(libsbml.parseL3Formula(expr))
+
+
+#: condition-table entries that restart the event's targets in every condition (pyPESTO's
+#: RoadRunner objective does not reset parameters an event changed)
+EVENT_RESET = {"drug_on": 0.0, "track": 1.0}
+
+
 def _context_parameter_names(contexts: Sequence[str]) -> list[str]:
     from mtorsim.pathway.contexts import load_context
 
@@ -68,8 +123,7 @@ def export_sbml(cytotoxics: Sequence[str]) -> str:
             )
         r.setMath(math_ast)
 
-    param("track", 0.0)
-    param("k_track", 0.1)  # 1/min: the reference states settle within the pre-equilibration
+    param("k_track", 0.1)  # 1/min: the reference states settle within the untreated run
     param("g0", math.log(2.0) / 40.0)
     param("phi", f_d / (1.0 - f_d))
     param("theta", link.link.survival_exponent.value)
@@ -94,6 +148,9 @@ def export_sbml(cytotoxics: Sequence[str]) -> str:
             f"((cytotoxic_sensitivity * C_{tag})^hill_{tag} + "
             f"{petab_id(f'cytotoxic.{a}.ec50_nM')}^hill_{tag})"
         )
+    from mtorsim.pathway.drugs import SLOTS
+
+    add_drug_event(model, [*SLOTS, *(f"C_{petab_id(a)}" for a in cytotoxics)])
     param("kill", 0.0, constant=False)
     rule("assign", "kill", " + ".join(terms) if terms else "0")
     param(GROWTH, 1.0, constant=False)
@@ -181,7 +238,7 @@ def build_petab(
     table = problem.table
     estimated = {r.id for r in table.rows}
     for pid in estimated:
-        kind, who, name = split_parameter_id(pid)
+        kind, who, _name = split_parameter_id(pid)
         if kind == "context" and who not in sel.contexts:
             raise MtorsimError(f"{calibration_set_path()}: {pid}: {who} is not a data context")
     kb = load_knowledge_base()
@@ -212,13 +269,6 @@ def build_petab(
 
     blank = dict.fromkeys(SLOTS, 0.0) | {f"C_{petab_id(a)}": 0.0 for a in cytotoxics}
     conditions, measurements = [], []
-    for name in sel.contexts:
-        conditions.append(
-            {"conditionId": f"pre_{name}", "conditionName": f"{name} untreated"}
-            | context_columns(name)
-            | blank
-            | {"track": 1.0}
-        )
     for v in split.fitted:
         assert v.value_nM is not None
         drugs = blank.copy()
@@ -232,17 +282,16 @@ def build_petab(
                 "conditionName": f"{v.context} {v.agent} {v.value_nM:.4g} nM",
             }
             | context_columns(v.context)
-            | drugs
-            | {"track": 0.0}
+            | {f"dose_{k}": x for k, x in drugs.items()}
+            | EVENT_RESET
         )
         ctx = load_context(v.context)
         measurements.append(
             {
                 "observableId": OBSERVABLE,
-                "preequilibrationConditionId": f"pre_{v.context}",
                 "simulationConditionId": f"c_{v.id}",
                 "measurement": rho50(CellResponseModel.doubling_time_h(ctx)),
-                "time": ASSAY_HOURS * 60.0,
+                "time": T_DRUG_MIN + ASSAY_HOURS * 60.0,
                 "datasetId": v.dataset,
                 "replicateId": v.id,
             }
@@ -262,6 +311,10 @@ def build_petab(
     )
     values = dict(values or {})
     params = table.to_petab(values).reset_index()
+    # in the order of the condition ids: pyPESTO 0.7's RoadRunner objective pairs its
+    # per-condition data (in order of appearance) with parameter mappings sorted by id
+    conditions.sort(key=lambda c: str(c["conditionId"]))
+    measurements.sort(key=lambda m: str(m["simulationConditionId"]))
     return PetabTables(
         sbml=sbml,
         conditions=pd.DataFrame(conditions),
@@ -271,4 +324,11 @@ def build_petab(
     )
 
 
-__all__ = ["PetabTables", "build_petab", "export_sbml"]
+__all__ = [
+    "EVENT_RESET",
+    "T_DRUG_MIN",
+    "PetabTables",
+    "add_drug_event",
+    "build_petab",
+    "export_sbml",
+]

@@ -31,17 +31,15 @@ from typing import Any
 from mtorsim.errors import MtorsimError
 from mtorsim.inference.calibration_set import Problem, load_calibration_set
 from mtorsim.inference.cell_lines import petab_id
-from mtorsim.inference.petab_export import PetabTables
+from mtorsim.inference.petab_export import (
+    EVENT_RESET,
+    T_DRUG_MIN,
+    PetabTables,
+    add_drug_event,
+)
 
 PROBLEM_ID = "pathway-readouts"
 TRACK_RATE = 0.1  # 1/min: the memories settle long before the drug is added
-#: minutes of untreated run before the drug is added (an SBML event): pyPESTO's RoadRunner
-#: pre-equilibration stops after 1000 min, too soon for relaxations of days (IRS-1 turnover,
-#: RTK re-expression), so the exported problem simulates the untreated phase itself.  The
-#: slowest relaxation anywhere in the problem's bounds is IRS-1 turnover at its lower bound
-#: (5e-5/min: 2e4 min; RTK re-expression at 120 h is 1.04e4 min), so 1e6 min is 50 time
-#: constants (a test checks a corner of the box)
-T_DRUG_MIN = 1.0e6
 
 
 def export_sbml(bez_mtor_nM: float, azd_mtor_nM: float, readouts: list[str]) -> str:
@@ -75,29 +73,16 @@ def export_sbml(bez_mtor_nM: float, azd_mtor_nM: float, readouts: list[str]) -> 
         param(pid, 1.0)
     for pid in ("on_bez", "on_azd"):
         param(pid, 0.0)
-    for slot in ("C_pi3k_atp", "C_mtor_atp"):
-        model.getParameter(slot).setConstant(False)
-    rule("assign", "C_pi3k_atp", f"drug_on * on_bez * {bez} * K_pi3k_atp / {pot}")
-    rule(
-        "assign",
-        "C_mtor_atp",
-        f"drug_on * (on_bez * {bez} * K_mtor_atp / {bez_mtor_nM!r} + on_azd * {azd} * "
-        f"K_mtor_atp / {azd_mtor_nM!r})",
+    add_drug_event(
+        model,
+        ["C_pi3k_atp", "C_mtor_atp"],
+        {
+            "C_pi3k_atp": f"on_bez * {bez} * K_pi3k_atp / {pot}",
+            "C_mtor_atp": f"on_bez * {bez} * K_mtor_atp / {bez_mtor_nM!r} + on_azd * {azd} * "
+            f"K_mtor_atp / {azd_mtor_nM!r}",
+        },
     )
-    param("drug_on", 0.0, constant=False)
-    param("track", 1.0, constant=False)
     param("k_track", TRACK_RATE)
-    event = model.createEvent()
-    event.setId("add_drug")
-    event.setUseValuesFromTriggerTime(True)
-    trigger = event.createTrigger()
-    trigger.setInitialValue(False)
-    trigger.setPersistent(True)
-    trigger.setMath(libsbml.parseL3Formula(f"time >= {T_DRUG_MIN!r}"))
-    for var, value in (("drug_on", "1"), ("track", "0")):
-        a = event.createEventAssignment()
-        a.setVariable(var)
-        a.setMath(libsbml.parseL3Formula(value))
     for sym in readouts:
         param(f"base_{sym}", 0.5, constant=False)
         rule("rate", f"base_{sym}", f"track * k_track * ({sym} - base_{sym})")
@@ -133,10 +118,12 @@ def build_readout_petab(
     conditions = [
         {"conditionId": "MCF7_dactolisib", "conditionName": "MCF7 dactolisib (Hill 2017)"}
         | ctx
-        | {"on_bez": 1.0, "on_azd": 0.0, "drug_on": 0.0, "track": 1.0},
+        | {"on_bez": 1.0, "on_azd": 0.0}
+        | EVENT_RESET,
         {"conditionId": "MCF7_azd8055", "conditionName": "MCF7 AZD8055 (Hill 2017)"}
         | ctx
-        | {"on_bez": 0.0, "on_azd": 1.0, "drug_on": 0.0, "track": 1.0},
+        | {"on_bez": 0.0, "on_azd": 1.0}
+        | EVENT_RESET,
     ]
     gamma = petab_id(GAMMA)
     observables, measurements = {}, []
@@ -176,8 +163,8 @@ def build_readout_petab(
     # conditions and measurements in the order of the condition ids: pyPESTO 0.7's
     # RoadRunner objective pairs its per-condition data (in order of appearance) with
     # parameter mappings (sorted by id), so any other order swaps the drugs
-    conditions.sort(key=lambda c: c["conditionId"])
-    measurements.sort(key=lambda m: m["simulationConditionId"])
+    conditions.sort(key=lambda c: str(c["conditionId"]))
+    measurements.sort(key=lambda m: str(m["simulationConditionId"]))
     return PetabTables(
         sbml=sbml,
         conditions=pd.DataFrame(conditions),

@@ -63,6 +63,7 @@ from mtorsim.inference.optimize import (
     require_pypesto,
     start_records,
 )
+from mtorsim.inference.pathway_calibration import rounded
 from mtorsim.inference.readout_validation import DRUG_MAP
 from mtorsim.inference.results import CalibrationResult, FitRow
 from mtorsim.pathway.build import model_hash, parameter_values
@@ -70,8 +71,6 @@ from mtorsim.pathway.simulate import PathwaySimulator, SolverFailure
 
 #: objective where the model has no steady state or the integrator fails
 PENALTY = 1e6
-#: significant figures of fitted values (as written into the sources)
-SIGNIFICANT = 4
 #: prefix of the parameters of the experiment (not of the model)
 EXPERIMENT = "hill2017."
 DOSE, GAMMA = EXPERIMENT + "dose.", EXPERIMENT + "gamma"
@@ -183,10 +182,6 @@ class ReadoutObjective:
         return self.value(self.all_values(self.table.values(x)), x)
 
 
-def _rounded(values: dict[str, float]) -> dict[str, float]:
-    return {k: float(f"{v:.{SIGNIFICANT}g}") for k, v in values.items()}
-
-
 def check_parameter_ids(problem: Problem) -> None:
     """Refuse a parameter id that is neither a model parameter nor one of the experiment's
     (a typo would otherwise be 'fitted' with no effect)."""
@@ -240,7 +235,7 @@ def calibrate_readouts(
     for s in sorted(starts, key=lambda s: s.index):
         say(f"start {s.index + 1}/{len(starts)}: objective {s.fval:.4g} ({s.n_evals} evals)")
     best_x = starts[0].x if starts[0].fval < f_start else x_start
-    values = _rounded(problem.table.values(best_x))
+    values = rounded(problem.table.values(best_x))
     return _record(
         problem,
         st,
