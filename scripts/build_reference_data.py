@@ -33,12 +33,15 @@ OUT = ROOT / "src" / "mtorsim" / "inference" / "data" / "reference"
 
 #: cell line as written in the sources -> model context (only lines the model has)
 CONTEXTS = {
+    "bt20": "BT20",
     "bt474": "BT474",
+    "bt549": "BT549",
     "mcf7": "MCF7",
     "mdamb231": "MDAMB231",
     "mdamb468": "MDAMB468",
     "skbr3": "SKBR3",
     "t47d": "T47D",
+    "uacc812": "UACC812",
 }
 #: drug as written in the sources (lower case, first word) -> knowledge-base agent id
 AGENTS = {

@@ -119,3 +119,98 @@ def test_record_loads_back(result, tmp_path) -> None:  # type: ignore[no-untyped
     back = ReadoutValidation.load(path)
     assert back == result
     assert len(back.to_frame()) == len(result.rows)
+
+
+def test_held_out_lines_are_predicted_never_fitted(result) -> None:  # type: ignore[no-untyped-def]
+    """The experiment's other lines (UACC812, BT20, BT549) are in no objective: the readout
+    objective holds only the fitted line's rows, and every held-out row is compared, 2
+    drugs x 7 antibodies x 4 times per line."""
+    from mtorsim.inference import load_calibration, load_calibration_set
+    from mtorsim.inference.readout_calibration import ReadoutObjective
+
+    problem = load_calibration_set().problem("pathway-readouts")
+    assert problem.data is not None
+    held = problem.data.held_out_contexts
+    assert set(held) == {"UACC812", "BT20", "BT549"} and problem.data.contexts == ["MCF7"]
+    j = ReadoutObjective(problem, 0.5, 1.0)
+    assert {r["context"] for r, _ in j.rows} == {"MCF7"}
+    fitted_ids = {row.source for row in load_calibration("pathway-readouts").fit}
+    for line in held:
+        rows = [r for r in result.predicted if r.context == line]
+        usable = [
+            r
+            for r in pathway_readouts()
+            if r["context"] == line and r["readout"] in READOUT_MAP and float(r["time_h"]) > 0
+        ]
+        assert len(rows) == len(usable) == 56
+        assert not fitted_ids & {r.id for r in rows}
+
+
+def test_a_held_out_prediction_is_simulated_in_its_own_context(result) -> None:  # type: ignore[no-untyped-def]
+    """BT549 (PTEN-null) under AZD8055 at 24 h, recomputed from a fresh time course in its
+    own context at the experiment's fitted dose, through the fitted compression; the
+    PTEN-null context gives another fold than MCF7's for the same row."""
+    import numpy as np
+
+    sim = PathwaySimulator()
+    r = next(
+        r
+        for r in result.predicted
+        if r.context == "BT549"
+        and r.agent == "pp242"
+        and r.time_h == 24.0
+        and r.readout == "pAkt S473"
+    )
+    base = sim.steady_state("BT549", {}).readouts[r.model_readout]
+    tc = sim.time_course("BT549", {r.agent: r.nM}, t_end_min=24 * 60.0, n_points=25)
+    fold = float(np.asarray(tc.readouts[r.model_readout])[-1]) / base
+    assert r.simulated == pytest.approx(fold**r.gamma, rel=1e-6)
+    mcf7 = next(
+        m for m in result.rows if (m.drug, m.readout, m.time_h) == (r.drug, r.readout, 24.0)
+    )
+    assert abs(math.log(mcf7.simulated / r.simulated)) > 0.01
+
+
+def test_prediction_baselines_recomputed_from_the_table(result) -> None:  # type: ignore[no-untyped-def]
+    """The 'MCF7 data' baseline of a held-out line is the median |log2| ratio of MCF7's
+    measured fold to the line's, for the same drug, antibody and time, read here from the
+    reference table directly; 'no change' is the median |log2| of the line's folds."""
+    import numpy as np
+
+    table = [r for r in pathway_readouts() if r["readout"] in READOUT_MAP]
+
+    def key(r: dict[str, str]) -> tuple[str, str, float]:
+        return r["drug"], r["readout"], float(r["time_h"])
+
+    mcf7 = {key(r): float(r["fold_change"]) for r in table if r["context"] == "MCF7"}
+    line = [r for r in table if r["context"] == "UACC812" and float(r["time_h"]) > 0]
+    want = float(np.median([abs(math.log2(mcf7[key(r)] / float(r["fold_change"]))) for r in line]))
+    none = float(np.median([abs(math.log2(float(r["fold_change"]))) for r in line]))
+    got = next(s for s in result.prediction_summary() if s["context"] == "UACC812")
+    assert got["measured_fitted_line"] == pytest.approx(want, rel=1e-12)
+    assert got["no_change"] == pytest.approx(none, rel=1e-12)
+    assert got["n"] == 56 and 0.0 <= got["direction_agreement"] <= 1.0
+
+
+def test_cell_line_contexts_follow_one_rule_per_alteration() -> None:
+    """Every cell-line context (not the derived resistance states) sets its parameters from
+    its genotype by the same rule, so a held-out line is not tuned: ERBB2 amplification ->
+    HER2_level 8, EGFR amplification -> EGFR_level 8, PTEN loss -> PTEN_level 0, PIK3CA
+    E545K / H1047R / K111N -> gain 2.0 / 2.5 / 1.3, ER-negative -> ER_level 0."""
+    from mtorsim.pathway import list_contexts
+
+    derived = {"BT474_TR", "MCF7_LTED"}
+    gain = {"PIK3CA E545K": 2.0, "PIK3CA H1047R": 2.5, "PIK3CA K111N": 1.3}
+    for ctx in list_contexts():
+        if ctx.name in derived:
+            continue
+        v, g = ctx.values(), set(ctx.genotype)
+        assert v.get("HER2_level", 1.0) == (8.0 if "ERBB2 amplification" in g else 1.0), ctx.name
+        assert (v.get("EGFR_level", 1.0) == 8.0) == ("EGFR amplification" in g), ctx.name
+        assert v.get("PTEN_level", 1.0) == (0.0 if "PTEN loss" in g else 1.0), ctx.name
+        want = max([gain[m] for m in g if m in gain], default=1.0)
+        assert v.get("PIK3CA_gain", 1.0) == want, ctx.name
+        er_positive = "ER+" in [
+            str(s.value) if hasattr(s, "value") else str(s) for s in ctx.subtype
+        ]
+        assert (v.get("ER_level", 1.0) > 0) == er_positive, ctx.name

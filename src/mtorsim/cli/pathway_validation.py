@@ -61,7 +61,8 @@ def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
 @json_option
 def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
     """The fitted model's time courses beside the measured readouts (Hill 2017 RPPA, MCF-7:
-    the data of pathway-readouts), the behaviour checklist as validation, and published
+    the data of pathway-readouts), its predictions for the experiment's held-out lines
+    (UACC812, BT20, BT549), the behaviour checklist as validation, and published
     magnitudes."""
     from mtorsim.inference.readout_validation import validate_readouts
 
@@ -69,7 +70,10 @@ def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
     if plot_path:
         save_plot(v.plot(), plot_path)
     if as_json:
-        echo_json(v.model_dump(mode="json") | {"summary": v.summary()})
+        echo_json(
+            v.model_dump(mode="json")
+            | {"summary": v.summary(), "prediction_summary": v.prediction_summary()}
+        )
         return
     print_table(
         "measured readouts (drug / vehicle, 1-48 h) against the fitted model",
@@ -83,6 +87,28 @@ def pathway_validate_readouts(plot_path: str | None, as_json: bool) -> None:
                 f"{s['direction_agreement']:.0%}",
             ]
             for s in v.summary()
+        ],
+    )
+    fitted_line = ", ".join(sorted({r.context for r in v.rows}))
+
+    def num(x: float | None) -> str:
+        return "-" if x is None else f"{x:.2f}"
+
+    print_table(
+        f"held-out lines (never fitted), median |log2 err| of the model and of predictors "
+        f"that ignore genotype: the model in {fitted_line}, {fitted_line}'s data, no change",
+        ["line", "n", "model", f"model {fitted_line}", f"{fitted_line} data", "1", "direction"],
+        [
+            [
+                s["context"],
+                s["n"],
+                num(s["median_abs_log2_error"]),
+                num(s["model_fitted_line"]),
+                num(s["measured_fitted_line"]),
+                num(s["no_change"]),
+                f"{s['direction_agreement']:.0%}",
+            ]
+            for s in v.prediction_summary()
         ],
     )
     print_table(

@@ -170,12 +170,16 @@ class DataSelection(_Strict):
     """Which rows of a reference table (:mod:`mtorsim.inference.reference`) a problem fits,
     which it holds out for prediction, and which agents it excludes (with the reason)."""
 
-    table: Literal["dose_response"] = "dose_response"
+    table: Literal["dose_response", "pathway_readouts"] = "dose_response"
     datasets: list[str] = Field(min_length=1, description="datasets whose values are fitted")
     metrics: list[str] = Field(min_length=1, description="metrics fitted (e.g. GI50)")
     contexts: list[str] = Field(min_length=1, description="model contexts of the cell lines")
     held_out_datasets: list[str] = Field(
         default_factory=list, description="datasets predicted, never fitted"
+    )
+    held_out_contexts: list[str] = Field(
+        default_factory=list,
+        description="model contexts of cell lines whose values are predicted, never fitted",
     )
     excluded_agents: dict[str, str] = Field(
         default_factory=dict, description="agent id -> why its values are not used"
@@ -186,6 +190,9 @@ class DataSelection(_Strict):
         both = set(self.datasets) & set(self.held_out_datasets)
         if both:
             raise ValueError(f"datasets both fitted and held out: {sorted(both)}")
+        lines = set(self.contexts) & set(self.held_out_contexts)
+        if lines:
+            raise ValueError(f"contexts both fitted and held out: {sorted(lines)}")
         return self
 
 

@@ -114,13 +114,14 @@ def build_readout_petab(
     azd_mtor = j.potency["pp242"]["C_mtor_atp"]
     syms = sorted({READOUTS[READOUT_MAP[r["readout"]]] for r, _ in j.rows})
     sbml = export_sbml(bez_mtor, azd_mtor, syms)
-    ctx = load_context("MCF7").values()
+    line = j.context
+    ctx = load_context(line).values()
     conditions = [
-        {"conditionId": "MCF7_dactolisib", "conditionName": "MCF7 dactolisib (Hill 2017)"}
+        {"conditionId": f"{line}_dactolisib", "conditionName": f"{line} dactolisib (Hill 2017)"}
         | ctx
         | {"on_bez": 1.0, "on_azd": 0.0}
         | EVENT_RESET,
-        {"conditionId": "MCF7_azd8055", "conditionName": "MCF7 AZD8055 (Hill 2017)"}
+        {"conditionId": f"{line}_azd8055", "conditionName": f"{line} AZD8055 (Hill 2017)"}
         | ctx
         | {"on_bez": 0.0, "on_azd": 1.0}
         | EVENT_RESET,
@@ -142,7 +143,7 @@ def build_readout_petab(
         measurements.append(
             {
                 "observableId": oid,
-                "simulationConditionId": f"MCF7_{drug}",
+                "simulationConditionId": f"{line}_{drug}",
                 "measurement": float(r["fold_change"]),
                 "time": T_DRUG_MIN + t * 60.0,
                 "datasetId": "hill2017",

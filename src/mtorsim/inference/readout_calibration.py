@@ -100,11 +100,26 @@ class ReadoutObjective:
         self.sigma, self.prior_sd = float(sigma_log2), float(prior_sd_log10)
         self.prior_mask = np.array([not r.id.startswith(EXPERIMENT) for r in self.table.free])
         self.log_start = self.table.nominal_scaled()
+        sel = problem.data
+        if sel is None or sel.table != "pathway_readouts" or len(sel.contexts) != 1:
+            raise MtorsimError(
+                f"{calibration_set_path()}: problem {problem.id}: data must select the "
+                "pathway_readouts table and one context (the fitted cell line); fix its "
+                "'data' entry"
+            )
+        #: the fitted cell line (the held-out ones, ``sel.held_out_contexts``, are predicted
+        #: by validate-readouts and never enter this objective)
+        self.context = sel.contexts[0]
         self.rows = [
-            (r, t) for r, _, t in measured_rows() if r["drug"].split(" ")[0].lower() in DRUGS
+            (r, t)
+            for r, _, t in measured_rows(contexts=sel.contexts, datasets=sel.datasets)
+            if r["drug"].split(" ")[0].lower() in DRUGS
         ]
         if not self.rows:
-            raise MtorsimError("no measured readouts to fit in pathway_readouts.csv")
+            raise MtorsimError(
+                f"no measured readouts of {self.context} in datasets {sel.datasets} to fit "
+                "in pathway_readouts.csv"
+            )
         kb = load_knowledge_base()
         self.slot_ref = slot_reference_nM()
         self.potency = {a: agent_slots(kb.agent(a)) for a, _ in DRUGS.values()}
@@ -138,11 +153,11 @@ class ReadoutObjective:
 
         self.sim.parameters = {k: v for k, v in values.items() if not k.startswith(EXPERIMENT)}
         try:
-            base = self.sim.steady_state("MCF7", {}).readouts
+            base = self.sim.steady_state(self.context, {}).readouts
             courses = {}
             for first, (agent, dose_id) in DRUGS.items():
                 tc = self.sim.time_course(
-                    "MCF7",
+                    self.context,
                     {},
                     t_end_min=float(self.times_min[-1]),
                     n_points=len(self.times_min),

@@ -21,7 +21,7 @@ check fails after the fit to data), the data win and the failure is reported.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -118,6 +118,11 @@ class ReadoutValidation(Record):
     held_out: list[ReadoutRow] = Field(
         default_factory=list, description="measured readouts not fitted (HER3 total)"
     )
+    predicted: list[ReadoutRow] = Field(
+        default_factory=list,
+        description="readouts of the held-out cell lines (never fitted), predicted with the "
+        "experiment's parameters fitted on the fitted line",
+    )
     checklist: dict[str, Any]
     fitted_checks: list[str] = Field(
         default_factory=list, description="checks in a calibration objective"
@@ -130,15 +135,55 @@ class ReadoutValidation(Record):
 
         return pd.DataFrame([r.model_dump() | {"log2_error": r.log2_error} for r in self.rows])
 
+    def prediction_summary(self) -> list[dict[str, Any]]:
+        """Per held-out line (and all together): n, median |log2 error| of the model and of
+        three predictors that know no genotype, and the model's direction agreement.
+
+        The baselines are ``no_change`` (every fold 1), ``measured_fitted_line`` (the fold
+        measured in the fitted line for the same drug, antibody and time) and
+        ``model_fitted_line`` (the model's fold in the fitted line's context): the model's
+        genotype contexts add information only where ``median_abs_log2_error`` beats the
+        last, and the model adds information about the line only where it beats the
+        second."""
+        measured = {(r.drug, r.readout, r.time_h): r.measured for r in self.rows}
+        model = {(r.drug, r.readout, r.time_h): r.simulated for r in self.rows}
+
+        def med(values: list[float]) -> float | None:
+            return float(np.median(values)) if values else None
+
+        def baseline(
+            source: dict[tuple[str, str, float], float], rs: list[ReadoutRow]
+        ) -> float | None:
+            errors = []
+            for r in rs:
+                key = (r.drug, r.readout, r.time_h)
+                if key in source:
+                    errors.append(abs(math.log2(source[key] / r.measured)))
+            return med(errors)
+
+        def row(name: str, rs: list[ReadoutRow]) -> dict[str, Any]:
+            return {
+                "context": name,
+                "n": len(rs),
+                "median_abs_log2_error": med([abs(r.log2_error) for r in rs]),
+                "no_change": med([abs(math.log2(r.measured)) for r in rs]),
+                "measured_fitted_line": baseline(measured, rs),
+                "model_fitted_line": baseline(model, rs),
+                "direction_agreement": float(
+                    np.mean([_side(r.measured) == _side(r.simulated) for r in rs])
+                ),
+            }
+
+        lines = sorted({r.context for r in self.predicted})
+        out = [row(c, [r for r in self.predicted if r.context == c]) for c in lines]
+        if len(lines) > 1:
+            out.append(row("all", list(self.predicted)))
+        return out
+
     def summary(self) -> list[dict[str, Any]]:
         """Per drug and readout: n, median |log2 error|, direction agreement (both above,
         both below or both within 10% of 1)."""
-
-        def side(v: float) -> int:
-            if v <= 0:
-                return -1
-            return 0 if abs(math.log(v)) < math.log(1.1) else (1 if v > 1 else -1)
-
+        side = _side
         out = []
         for key in sorted({(r.drug.split(" ")[0], r.readout) for r in self.rows}):
             rs = [r for r in self.rows if (r.drug.split(" ")[0], r.readout) == key]
@@ -156,40 +201,64 @@ class ReadoutValidation(Record):
         return out
 
     def plot(self, ax: Any = None) -> Any:
+        """One row of panels per cell line (the fitted line first, then the held-out ones),
+        one column per drug: measured folds (o) and the model's (x) over time."""
         import matplotlib.pyplot as plt
 
         drugs = sorted({r.drug.split(" ")[0] for r in self.rows})
-        axes: list[Any]
+        fitted_lines = sorted({r.context for r in self.rows})
+        lines = fitted_lines + sorted({r.context for r in self.predicted})
+        rows_of = {c: [r for r in self.rows + self.predicted if r.context == c] for c in lines}
+        axes: list[list[Any]]
         if ax is None:
             _, grid = plt.subplots(
-                1,
+                len(lines),
                 len(drugs),
-                figsize=(5.2 * len(drugs) + 1.6, 4.4),
+                figsize=(5.0 * len(drugs) + 1.8, 3.6 * len(lines)),
                 layout="constrained",
                 squeeze=False,
+                sharex=True,
             )
-            axes = list(grid[0])
+            axes = [list(g) for g in grid]
         else:
-            axes = [ax] * len(drugs)
-        for a, drug in zip(axes, drugs, strict=True):
-            rows = [r for r in self.rows if r.drug.split(" ")[0] == drug]
-            for k, name in enumerate(sorted({r.readout for r in rows})):
-                rs = sorted((r for r in rows if r.readout == name), key=lambda r: r.time_h)
-                colour = f"C{k}"
-                t = [r.time_h for r in rs]
-                a.plot(t, [r.measured for r in rs], "o-", color=colour, label=f"{name}")
-                a.plot(t, [r.simulated for r in rs], "x--", color=colour)
-            a.axhline(1.0, color="grey", lw=0.8)
-            a.set(
-                yscale="log",
-                xscale="log",
-                xlabel="hours on drug",
-                ylabel="readout / vehicle",
-                title=f"MCF-7 {drug}: measured (o, Hill 2017 RPPA)\nfitted model (x, "
-                f"{rows[0].agent} {rows[0].nM:.3g} nM)",
-            )
-        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-        return axes[0]
+            axes = [[ax] * len(drugs) for _ in lines]
+        names = sorted({r.readout for r in self.rows})
+        for line, ax_row in zip(lines, axes, strict=True):
+            role = "fitted" if line in fitted_lines else "held out, predicted"
+            for a, drug in zip(ax_row, drugs, strict=True):
+                rows = [r for r in rows_of[line] if r.drug.split(" ")[0] == drug]
+                for k, name in enumerate(names):
+                    rs = sorted((r for r in rows if r.readout == name), key=lambda r: r.time_h)
+                    if not rs:
+                        continue
+                    t = [r.time_h for r in rs]
+                    a.plot(t, [r.measured for r in rs], "o-", color=f"C{k}", label=name)
+                    a.plot(t, [r.simulated for r in rs], "x--", color=f"C{k}")
+                a.axhline(1.0, color="grey", lw=0.8)
+                a.set(
+                    yscale="log",
+                    xscale="log",
+                    ylabel="readout / vehicle",
+                    title=f"{line} {drug} ({role})"
+                    + (f"\nmodel: {rows[0].agent} {rows[0].nM:.3g} nM" if rows else ""),
+                )
+        for a in axes[-1]:
+            a.set_xlabel("hours on drug")
+        axes[0][-1].legend(
+            title="o measured (Hill 2017 RPPA)\nx model",
+            fontsize=7,
+            title_fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+        )
+        return axes[0][0]
+
+
+def _side(v: float) -> int:
+    """-1, 0 or 1: a fold below, within 10% of, or above 1."""
+    if v <= 0:
+        return -1
+    return 0 if abs(math.log(v)) < math.log(1.1) else (1 if v > 1 else -1)
 
 
 def _model_agent(drug: str) -> tuple[str, str] | None:
@@ -197,12 +266,21 @@ def _model_agent(drug: str) -> tuple[str, str] | None:
     return DRUG_MAP.get(first)
 
 
+def dataset_of(row: dict[str, str]) -> str:
+    """The dataset a reference readout belongs to: the first word of its id
+    (``hill2017_mcf7_...`` -> ``hill2017``)."""
+    return row["id"].split("_")[0]
+
+
 def measured_rows(
     readouts: dict[str, str] | None = None,
+    contexts: Sequence[str] | None = None,
+    datasets: Sequence[str] | None = None,
 ) -> list[tuple[dict[str, str], tuple[str, str], float]]:
     """The quantitative reference readouts the model can simulate, after t = 0: (row,
     (model agent, why), hours); of the fitted antibodies (:data:`READOUT_MAP`) unless
-    ``readouts`` names others."""
+    ``readouts`` names others, of any model context unless ``contexts`` names some, of any
+    dataset unless ``datasets`` names some."""
     from mtorsim.inference.reference import pathway_readouts
 
     names = READOUT_MAP if readouts is None else readouts
@@ -211,6 +289,8 @@ def measured_rows(
         mapped = _model_agent(r["drug"])
         if (
             not r["context"]
+            or (contexts is not None and r["context"] not in contexts)
+            or (datasets is not None and dataset_of(r) not in datasets)
             or mapped is None
             or r["readout"] not in names
             or not r["fold_change"]
@@ -245,9 +325,12 @@ def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutV
     )
     courses: dict[tuple[str, str], Any] = {}
 
-    def compare(names: dict[str, str]) -> list[ReadoutRow]:
+    sel = load_calibration_set().problem(record.problem).data
+    assert sel is not None  # checked by ReadoutObjective
+
+    def compare(names: dict[str, str], contexts: list[str]) -> list[ReadoutRow]:
         rows = []
-        for r, (agent, note), t in measured_rows(names):
+        for r, (agent, note), t in measured_rows(names, contexts, sel.datasets):
             key = (r["context"], agent)
             if key not in courses:
                 say(f"{r['context']}: {agent} time course")
@@ -287,7 +370,8 @@ def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutV
             )
         return [r for r in rows if math.isfinite(r.simulated)]
 
-    rows, held_out = compare(READOUT_MAP), compare(HELD_OUT_MAP)
+    rows, held_out = compare(READOUT_MAP, sel.contexts), compare(HELD_OUT_MAP, sel.contexts)
+    predicted = compare(READOUT_MAP, sel.held_out_contexts)
     say("behaviour checklist")
     report = run_checks(sim)
     published = []
@@ -309,6 +393,7 @@ def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutV
     return ReadoutValidation(
         rows=rows,
         held_out=held_out,
+        predicted=predicted,
         checklist=report.to_dict(),
         fitted_checks=list(
             load_calibration_set().problem("pathway-checklist").settings.get("checks", [])
