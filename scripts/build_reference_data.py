@@ -36,12 +36,16 @@ CONTEXTS = {
     "bt20": "BT20",
     "bt474": "BT474",
     "bt549": "BT549",
+    "cama1": "CAMA1",
+    "hcc1954": "HCC1954",
     "mcf7": "MCF7",
     "mdamb231": "MDAMB231",
+    "mdamb453": "MDAMB453",
     "mdamb468": "MDAMB468",
     "skbr3": "SKBR3",
     "t47d": "T47D",
     "uacc812": "UACC812",
+    "zr751": "ZR751",
 }
 #: drug as written in the sources (lower case, first word) -> knowledge-base agent id
 AGENTS = {

@@ -96,6 +96,30 @@ def test_held_out_publication_is_never_fitted() -> None:
     assert len(tables.measurements) == len(split.fitted)
 
 
+def test_held_out_lines_are_predicted_with_default_parameters() -> None:
+    """The lines outside the fit (CAMA1, HCC1954, MDAMB453, ZR751) have values in both
+    datasets, none of them fitted or in the PEtab measurements; their contexts carry no
+    fitted per-line parameter (tau_tr and cytotoxic sensitivity stay at the model's
+    defaults), so their potencies are predictions of genotype alone."""
+    problem = load_calibration_set().problem("cell-lines")
+    assert problem.data is not None
+    lines = set(problem.data.held_out_contexts)
+    assert lines == {"CAMA1", "HCC1954", "MDAMB453", "ZR751"}
+    split = split_data()
+    assert {v.context for v in split.held_out_lines} == lines
+    assert {v.dataset for v in split.held_out_lines} == {"icbp", "gdsc1"}
+    fitted_like = split.fitted + split.held_out + split.censored
+    assert not {v.context for v in fitted_like} & lines
+    tables = build_petab()
+    assert not set(tables.measurements["replicateId"]) & {v.id for v in split.held_out_lines}
+    for name in lines:
+        ctx = load_context(name)
+        assert "tau_tr" not in ctx.parameters and ctx.cytotoxic_sensitivity is None, name
+        assert not any(v.source.startswith("calibrated") for v in ctx.parameters.values())
+    table_ids = {r.id for r in problem.table.rows}
+    assert not any(pid.split(".")[1] in lines for pid in table_ids if pid.startswith("context."))
+
+
 # ---------------------------------------------------------------------- closed forms
 def test_rho50_against_simulated_culture() -> None:
     """rho50 against a direct computation: a culture growing at rho * ln2/Td for 72 h
@@ -228,3 +252,53 @@ def test_context_sources_name_the_problem() -> None:
     for name in ("MCF7", "BT474", "MDAMB231", "SKBR3", "T47D", "MDAMB468"):
         src = load_context(name).parameters["tau_tr"].source
         assert re.match(r"calibrated: cell-lines problem", src), name
+
+
+def test_validate_cells_reports_every_value_and_the_held_out_lines(tmp_path: Path) -> None:
+    """Every value of the split is one row with its role; the held-out lines' rank
+    agreement per drug is Spearman's rho recomputed here as the Pearson correlation of
+    average ranks (pandas), with 'not reached' ranked at the top of the search range; the
+    CLI prints all three roles within 80 columns."""
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from mtorsim.cli import main
+    from mtorsim.inference.cell_validation import (
+        HELD_OUT_LINE,
+        POTENCY_RANGE_NM,
+        validate_cell_lines,
+    )
+
+    v = validate_cell_lines()
+    split = split_data()
+    every = split.fitted + split.held_out + split.censored + split.held_out_lines
+    assert sorted(r.id for r in v.rows) == sorted(x.id for x in every)
+    lines = {x.id for x in split.held_out_lines}
+    assert all((r.role == HELD_OUT_LINE) == (r.id in lines) for r in v.rows)
+    checked = 0
+    for a in v.agreement:
+        if a.role != HELD_OUT_LINE or a.spearman is None:
+            continue
+        rs = [
+            r
+            for r in v.rows
+            if (r.dataset, r.role, r.agent) == (a.dataset, a.role, a.agent) and not r.censored
+        ]
+        top = POTENCY_RANGE_NM[1]
+        frame = pd.DataFrame(
+            {
+                "m": [r.measured_nM for r in rs],
+                "s": [r.simulated_nM if r.simulated_nM is not None else top for r in rs],
+            }
+        ).rank()
+        assert a.spearman == pytest.approx(frame["m"].corr(frame["s"]), abs=1e-12), a.agent
+        checked += 1
+    assert checked >= 2  # everolimus, sirolimus, BEZ235 have at least three lines
+    out = CliRunner().invoke(main, ["pathway", "validate-cells", "--json"])
+    assert out.exit_code == 0, out.output
+    assert set(json.loads(out.output)["summary"]) == {"fitted", "held out", HELD_OUT_LINE}
+    table = CliRunner().invoke(main, ["pathway", "validate-cells"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0 and f"{HELD_OUT_LINE}:" in table.output
+    assert max(len(line) for line in table.output.splitlines()) <= 80

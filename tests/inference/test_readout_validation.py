@@ -195,8 +195,8 @@ def test_prediction_baselines_recomputed_from_the_table(result) -> None:  # type
 def test_cell_line_contexts_follow_one_rule_per_alteration() -> None:
     """Every cell-line context (not the derived resistance states) sets its parameters from
     its genotype by the same rule, so a held-out line is not tuned: ERBB2 amplification ->
-    HER2_level 8, EGFR amplification -> EGFR_level 8, PTEN loss -> PTEN_level 0, PIK3CA
-    E545K / H1047R / K111N -> gain 2.0 / 2.5 / 1.3, ER-negative -> ER_level 0."""
+    HER2_level 8, EGFR amplification -> EGFR_level 8, PTEN loss / low -> PTEN_level 0 / 0.2,
+    PIK3CA E545K / H1047R / K111N -> gain 2.0 / 2.5 / 1.3, ER-negative -> ER_level 0."""
     from mtorsim.pathway import list_contexts
 
     derived = {"BT474_TR", "MCF7_LTED"}
@@ -207,7 +207,8 @@ def test_cell_line_contexts_follow_one_rule_per_alteration() -> None:
         v, g = ctx.values(), set(ctx.genotype)
         assert v.get("HER2_level", 1.0) == (8.0 if "ERBB2 amplification" in g else 1.0), ctx.name
         assert (v.get("EGFR_level", 1.0) == 8.0) == ("EGFR amplification" in g), ctx.name
-        assert v.get("PTEN_level", 1.0) == (0.0 if "PTEN loss" in g else 1.0), ctx.name
+        pten = 0.0 if "PTEN loss" in g else 0.2 if "PTEN low" in g else 1.0
+        assert v.get("PTEN_level", 1.0) == pten, ctx.name
         want = max([gain[m] for m in g if m in gain], default=1.0)
         assert v.get("PIK3CA_gain", 1.0) == want, ctx.name
         er_positive = "ER+" in [

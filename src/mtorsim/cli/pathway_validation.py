@@ -3,6 +3,7 @@ validate-synergy (registered on the ``pathway`` group)."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import click
@@ -15,17 +16,19 @@ from mtorsim.cli.pathway import pathway
 @plot_option("PNG of model against measured potency.")
 @json_option
 def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
-    """The model's potencies beside the measured ones: ICBP GI50 (fitted) and GDSC1 IC50
-    (held out, never fitted), with Spearman rank agreement per drug across lines."""
-    from mtorsim.inference.cell_validation import validate_cell_lines
+    """The model's potencies beside the measured ones: ICBP GI50 (fitted), GDSC1 IC50 (held
+    out, never fitted) and both of the lines outside the fit (held-out line: CAMA1,
+    HCC1954, MDAMB453, ZR751), with Spearman rank agreement per drug across lines."""
+    from mtorsim.inference.cell_validation import HELD_OUT_LINE, validate_cell_lines
+
+    ROLES = ("fitted", "held out", HELD_OUT_LINE)
 
     v = validate_cell_lines(progress=say(as_json))
     if plot_path:
         save_plot(v.plot(), plot_path)
     if as_json:
         echo_json(
-            v.model_dump(mode="json")
-            | {"summary": {"fitted": v.summary("fitted"), "held out": v.summary("held out")}}
+            v.model_dump(mode="json") | {"summary": {role: v.summary(role) for role in ROLES}}
         )
         return
     print_table(
@@ -43,14 +46,18 @@ def pathway_validate_cells(plot_path: str | None, as_json: bool) -> None:
             for a in v.agreement
         ],
     )
-    for role in ("fitted", "held out"):
+    for role in ROLES:
         s = v.summary(role)
         med = s["median_abs_log10_error"]
         within = s["within_one_decade"]
         click.echo(
-            f"{role}: {s['n']} potencies, {s['n_reached']} reached by the model; median "
-            f"|log10 error| {'-' if med is None else f'{med:.2f}'}; within one decade "
-            f"{'-' if within is None else f'{within:.0%}'}"
+            textwrap.fill(
+                f"{role}: {s['n']} potencies, {s['n_reached']} reached by the model; median "
+                f"|log10 error| {'-' if med is None else f'{med:.2f}'}; within one decade "
+                f"{'-' if within is None else f'{within:.0%}'}",
+                width=80,
+                subsequent_indent="  ",
+            )
         )
     if plot_path:
         click.echo(f"wrote {plot_path}")

@@ -78,6 +78,9 @@ class DataSplit:
     held_out: tuple[DoseResponseValue, ...]
     censored: tuple[DoseResponseValue, ...]
     excluded: tuple[tuple[DoseResponseValue, str], ...]
+    #: values of the held-out cell lines (any dataset of the problem; censored ones too),
+    #: predicted with the model's default per-line parameters, never fitted
+    held_out_lines: tuple[DoseResponseValue, ...] = ()
 
 
 def split_data(problem: Problem | None = None) -> DataSplit:
@@ -86,14 +89,20 @@ def split_data(problem: Problem | None = None) -> DataSplit:
     sel = problem.data
     if sel is None:
         raise MtorsimError(f"{calibration_set_path()}: problem {problem.id} gives no data")
-    fitted, held, cens, excl = [], [], [], []
+    fitted, held, cens, excl, lines = [], [], [], [], []
     for v in dose_response_values():
-        if not v.simulable or v.context not in sel.contexts:
+        if not v.simulable:
             continue
         reason = sel.excluded_agents.get(v.agent)
         in_fit = v.dataset in sel.datasets and v.metric in sel.metrics
         in_holdout = v.dataset in sel.held_out_datasets
         if not (in_fit or in_holdout):
+            continue
+        if v.context in sel.held_out_contexts:
+            if reason is None:
+                lines.append(v)
+            continue
+        if v.context not in sel.contexts:
             continue
         if reason is not None:
             excl.append((v, reason))
@@ -103,7 +112,7 @@ def split_data(problem: Problem | None = None) -> DataSplit:
             fitted.append(v)
         else:
             held.append(v)
-    return DataSplit(tuple(fitted), tuple(held), tuple(cens), tuple(excl))
+    return DataSplit(tuple(fitted), tuple(held), tuple(cens), tuple(excl), tuple(lines))
 
 
 def split_parameter_id(pid: str) -> tuple[str, str, str]:

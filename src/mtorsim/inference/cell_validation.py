@@ -1,7 +1,8 @@
 """The fitted cell response against measured potencies and synergy scores.
 
-Potencies: the model's GI50/IC50 beside every usable measured one, the fitted ICBP GI50s
-and the held-out GDSC1 IC50s (predictions, never fitted), through the cell-response
+Potencies: the model's GI50/IC50 beside every usable measured one, the fitted ICBP GI50s,
+the held-out GDSC1 IC50s and every potency of the held-out cell lines (predictions, never
+fitted), through the cell-response
 layer's own steady states (a second engine beside the calibration's closed form).
 Synergy: the model's Loewe/Bliss/ZIP scores beside measured combination scores.
 """
@@ -22,6 +23,8 @@ from mtorsim.trials.results import Record
 # ---------------------------------------------------------------------------- validation
 #: concentration range searched for a simulated potency (nM)
 POTENCY_RANGE_NM = (1e-3, 1e6)
+#: role of the potencies of the cell lines no problem fits (the problem's held_out_contexts)
+HELD_OUT_LINE = "held-out line"
 
 
 def simulated_potency(model: Any, context: str, agent: str, metric: str) -> float | None:
@@ -125,7 +128,11 @@ class CellLineValidation(Record):
         if ax is None:
             _, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
         top = POTENCY_RANGE_NM[1]
-        for role, marker, colour in (("fitted", "o", "tab:blue"), ("held out", "s", "tab:red")):
+        for role, marker, colour in (
+            ("fitted", "o", "tab:blue"),
+            ("held out", "s", "tab:red"),
+            (HELD_OUT_LINE, "^", "tab:green"),
+        ):
             rows = [r for r in self.rows if r.role == role and not r.censored]
             x = [r.measured_nM for r in rows]
             y = [r.simulated_nM if r.simulated_nM is not None else top for r in rows]
@@ -138,7 +145,8 @@ class CellLineValidation(Record):
             yscale="log",
             xlabel="measured potency (nM)",
             ylabel=f"model potency (nM; not reached drawn at {top:g})",
-            title="cell-line potencies\nICBP GI50 (fitted), GDSC1 IC50 (held out)",
+            title="cell-line potencies: ICBP GI50 fitted;\nGDSC1 IC50 and lines outside "
+            "the fit held out",
         )
         ax.legend(fontsize=8)
         return ax
@@ -157,7 +165,9 @@ def _spearman(pairs: Sequence[tuple[float, float]]) -> float | None:
 
 def validate_cell_lines(progress: Callable[[str], None] | None = None) -> CellLineValidation:
     """The model's potencies beside every usable measured one: the fitted ICBP GI50s, the
-    held-out GDSC1 IC50s (predictions: never fitted) and the censored values (bounds)."""
+    held-out GDSC1 IC50s (predictions: never fitted), the censored values (bounds) and the
+    potencies of the held-out cell lines (both datasets; predictions with the model's default
+    per-line parameters)."""
     from mtorsim.pathway.build import model_hash
     from mtorsim.response.cells import CellResponseModel
 
@@ -165,24 +175,33 @@ def validate_cell_lines(progress: Callable[[str], None] | None = None) -> CellLi
     split = split_data()
     model = CellResponseModel()
     rows: list[PotencyRow] = []
-    groups = (("fitted", split.fitted), ("held out", split.held_out), ("censored", split.censored))
+    groups = (
+        ("fitted", split.fitted),
+        ("held out", split.held_out),
+        ("censored", split.censored),
+        (HELD_OUT_LINE, split.held_out_lines),
+    )
     for role, values in groups:
         say(f"{role}: {len(values)} potencies")
         for v in values:
             assert v.value_nM is not None
+            if role == "censored":
+                role_of, censored = ("fitted" if v.dataset != "gdsc1" else "held out"), True
+            elif role == HELD_OUT_LINE:
+                role_of, censored = role, bool(v.censored or v.extrapolated)
+            else:
+                role_of, censored = role, False
             rows.append(
                 PotencyRow(
                     id=v.id,
                     dataset=v.dataset,
-                    role=role
-                    if role != "censored"
-                    else ("fitted" if v.dataset != "gdsc1" else "held out"),
+                    role=role_of,
                     context=v.context,
                     agent=v.agent,
                     metric=v.metric,
                     measured_nM=v.value_nM,
                     simulated_nM=simulated_potency(model, v.context, v.agent, v.metric),
-                    censored=role == "censored",
+                    censored=censored,
                     citation=v.citation[:160],
                 )
             )
