@@ -2,8 +2,8 @@
 
 Potencies: the model's GI50/IC50 beside every usable measured one, the fitted ICBP GI50s,
 the held-out GDSC1 IC50s and every potency of the held-out cell lines (predictions, never
-fitted), through the cell-response
-layer's own steady states (a second engine beside the calibration's closed form).
+fitted), through the cell-response layer's own steady states (a second engine beside the
+calibration's closed form).
 Synergy: the model's Loewe/Bliss/ZIP scores beside measured combination scores.
 """
 

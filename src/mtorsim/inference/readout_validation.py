@@ -183,7 +183,6 @@ class ReadoutValidation(Record):
     def summary(self) -> list[dict[str, Any]]:
         """Per drug and readout: n, median |log2 error|, direction agreement (both above,
         both below or both within 10% of 1)."""
-        side = _side
         out = []
         for key in sorted({(r.drug.split(" ")[0], r.readout) for r in self.rows}):
             rs = [r for r in self.rows if (r.drug.split(" ")[0], r.readout) == key]
@@ -194,7 +193,7 @@ class ReadoutValidation(Record):
                     "n": len(rs),
                     "median_abs_log2_error": float(np.median([abs(r.log2_error) for r in rs])),
                     "direction_agreement": float(
-                        np.mean([side(r.measured) == side(r.simulated) for r in rs])
+                        np.mean([_side(r.measured) == _side(r.simulated) for r in rs])
                     ),
                 }
             )
