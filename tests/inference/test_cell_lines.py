@@ -245,6 +245,18 @@ def test_synergy_fidelity_compares_every_simulable_measured_pair() -> None:
     assert all(v is not None and math.isfinite(v) for v in simulated)
     by_hand = np.mean([np.sign(r.measured) == np.sign(r.simulated["bliss"]) for r in f.rows])
     assert f.agreement("bliss")["sign_agreement"] == pytest.approx(by_hand)
+    # each row's role follows the cell-lines problem's data selection, and the agreement
+    # of a role is over its rows only
+    sel = load_calibration_set().problem("cell-lines").data
+    assert sel is not None
+    for r in f.rows:
+        assert (r.role == "held-out line") == (r.context in sel.held_out_contexts), r.id
+        assert (r.role == "fitted line") == (r.context in sel.contexts), r.id
+    for role in {r.role for r in f.rows}:
+        rs = [r for r in f.rows if r.role == role]
+        want = np.mean([np.sign(r.measured) == np.sign(r.simulated["bliss"]) for r in rs])
+        got = f.agreement("bliss", role)
+        assert got["n"] == len(rs) and got["sign_agreement"] == pytest.approx(want)
 
 
 def test_context_sources_name_the_problem() -> None:

@@ -94,6 +94,7 @@ def test_class_shares_add_up_and_the_tumour_links_them_by_class(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="validation the readout-calibrated network fails (issue 13): everolimus's Akt "
     "rebound (pathway-readouts fit) keeps ligand-independent ER active in LTED cells, so "
     "exemestane's share (-0.069/day at day 30) exceeds everolimus's (-0.040/day)",
@@ -112,17 +113,19 @@ def test_everolimus_dominates_exemestane_in_lted_cells(cells: CellResponseModel)
 def test_surface_and_dynamic_effects_agree(cells: CellResponseModel) -> None:
     """Over 14 days of everolimus 10 mg daily in MCF7, the surfaces (quasi-steady state)
     and the dynamic ODEs give the same drug effect after the first day, up to the lag of
-    signalling behind each day's absorption peak.  Errors are in units of the cells'
-    untreated growth rate g0 = ln 2 / Td, the scale on which the tumour equation adds the
-    effect: in MCF7 everolimus's effect is itself small (under 7% of g0: its fall in
-    proliferation and the rise in survival from the Akt rebound nearly cancel), so a
-    tolerance relative to the effect measures the cancellation, not the engines.
+    signalling behind each day's absorption peak.  Pointwise errors are in units of the
+    cells' untreated growth rate g0 = ln 2 / Td, the scale on which the tumour equation adds
+    the effect: everolimus's effect in MCF7 at this exposure is itself small (its fall in
+    proliferation and the rise in survival from the Akt rebound nearly cancel: at most 6.5%
+    of g0 on the surfaces, 13% in the ODEs), so a tolerance relative to the effect measured
+    the cancellation.
 
     At the 2-h grid points the surfaces differ from the ODEs by at most 6% of g0 (measured
-    5.5% on the second day, 4.0% later: the slow FOXO -> RTK and IRS-1 loops, half-times
-    16-25 h, follow the daily mean concentration while the surfaces follow each peak); the
-    integral over days 1-14 (what the tumour sees) agrees within 1% of g0 x 13 days
-    (measured 0.13%)."""
+    5.5% on the second day, 4.0% later): the slow FOXO -> RTK and IRS-1 loops (half-times
+    16-25 h) follow the daily mean concentration, while the surfaces assume them settled at
+    each concentration, so the surfaces understate each day's peak effect.  The integral
+    over days 1-14 (what the tumour sees) agrees within 8% of itself (measured 5.9%; 3%
+    before the slow loops existed)."""
     drugs = _arm(("everolimus", "10 mg daily"))
     ctx = load_context("MCF7")
     ex = Exposure(drugs, {d.agent: d.record.parameters() for d in drugs}, Patient(), 14.0)
@@ -138,7 +141,7 @@ def test_surface_and_dynamic_effects_agree(cells: CellResponseModel) -> None:
     late, fast_late = t >= 1.0, fast.t_days >= 1.0
     area_slow = np.trapezoid(dk[late], t[late])
     area_fast = np.trapezoid(fast.dk_per_day[fast_late], fast.t_days[fast_late])
-    assert abs(area_fast - area_slow) < 0.01 * g0 * 13.0
+    assert area_fast == pytest.approx(area_slow, rel=0.08)
 
 
 def test_tumour_integrate_against_the_closed_form() -> None:

@@ -217,13 +217,14 @@ def test_mtorc1_inhibition_restores_acquired_endocrine_sensitivity(
     exe_only = drive(d, sample_patient(d, 0, 3, pop, arm="pbo-exe"), eff["pbo-exe"], tm)
     assert float(np.max(exe_only.mtorc1_inhibition)) < 0.05
     # as tumour.yaml states: an endocrine drug alone removes at most about 1% of mTORC1
-    # output (under 2%; the restoration it triggers is then under 1/40 of everolimus's)
+    # output (measured 1.06% at most; the restoration it triggers is then about 1/90 of
+    # everolimus's)
     from mtorsim.response.cells import mtorc1_inhibition
 
     for ctx in ("MCF7", "MCF7_LTED", "T47D"):
         s0 = cells.signals(ctx).mtorc1
         for drug, nm in (("fulvestrant", 50.0), ("letrozole", 100.0), ("tamoxifen", 500.0)):
-            assert mtorc1_inhibition(cells.signals(ctx, {drug: nm}).mtorc1, s0) < 0.02
+            assert mtorc1_inhibition(cells.signals(ctx, {drug: nm}).mtorc1, s0) < 0.015
     t, phi = drv.t_days, drv.shares
     for trait in ("acquired", "sensitive", "de-novo"):
         p = dataclasses.replace(pt.tumour, endocrine=trait)

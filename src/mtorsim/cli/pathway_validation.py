@@ -186,8 +186,17 @@ def pathway_validate_synergy(dataset: str, as_json: bool) -> None:
     if not f.rows:
         raise click.UsageError(f"no simulable measured pairs in dataset {dataset!r}")
     methods = ("loewe", "bliss", "zip")
+    roles = sorted({r.role for r in f.rows})
     if as_json:
-        echo_json(f.model_dump(mode="json") | {"agreement": {m: f.agreement(m) for m in methods}})
+        echo_json(
+            f.model_dump(mode="json")
+            | {"agreement": {m: f.agreement(m) for m in methods}}
+            | {
+                "agreement_by_role": {
+                    role: {m: f.agreement(m, role) for m in methods} for role in roles
+                }
+            }
+        )
         return
     print_table(
         f"synergy: model (mean score, 72-h viability) vs measured ({dataset})",
@@ -200,11 +209,13 @@ def pathway_validate_synergy(dataset: str, as_json: bool) -> None:
     )
     pos = sum(r.measured > 0 for r in f.rows)
     click.echo(f"measured scores > 0: {pos}/{len(f.rows)} (the base rate of sign agreement)")
-    for m in methods:
-        a = f.agreement(m)
-        rho = "-" if a["spearman"] is None else f"{a['spearman']:+.2f}"
-        share = "-" if a["sign_agreement"] is None else f"{a['sign_agreement']:.0%}"
-        click.echo(f"{m}: n={a['n']}, sign agreement {share}, Spearman {rho}")
+    for role in [None, *roles] if len(roles) > 1 else [None]:
+        for m in methods:
+            a = f.agreement(m, role)
+            rho = "-" if a["spearman"] is None else f"{a['spearman']:+.2f}"
+            share = "-" if a["sign_agreement"] is None else f"{a['sign_agreement']:.0%}"
+            who = "all lines" if role is None else f"{role}s"
+            click.echo(f"{m}, {who}: n={a['n']}, sign agreement {share}, Spearman {rho}")
 
 
 #: registered on the pathway group (mtorsim.cli.pathway.COMMANDS)

@@ -101,6 +101,8 @@ def split_data(problem: Problem | None = None) -> DataSplit:
         if v.context in sel.held_out_contexts:
             if reason is None:
                 lines.append(v)
+            else:
+                excl.append((v, reason))
             continue
         if v.context not in sel.contexts:
             continue

@@ -245,6 +245,9 @@ class SynergyRow(Record):
     measure: str
     simulated: dict[str, float | None]
     error: str = ""
+    #: "fitted line" (a line of the cell-lines fit) or "held-out line" (one outside it,
+    #: at the model's default per-line parameters)
+    role: str = "fitted line"
 
 
 class SynergyFidelity(Record):
@@ -256,8 +259,14 @@ class SynergyFidelity(Record):
     rows: list[SynergyRow]
     provenance: dict[str, Any]
 
-    def agreement(self, method: str) -> dict[str, float | int | None]:
-        pairs = [(r.measured, v) for r in self.rows if (v := r.simulated.get(method)) is not None]
+    def agreement(self, method: str, role: str | None = None) -> dict[str, float | int | None]:
+        """Sign agreement and Spearman of one method's scores, over the rows of ``role``
+        (``fitted line`` or ``held-out line``; None: every row)."""
+        pairs = [
+            (r.measured, v)
+            for r in self.rows
+            if (role is None or r.role == role) and (v := r.simulated.get(method)) is not None
+        ]
         signs = [np.sign(a) == np.sign(b) for a, b in pairs]
         return {
             "n": len(pairs),
@@ -280,6 +289,7 @@ def synergy_fidelity(
     doses) for every measured pair of the dataset whose agents and cell line the model has,
     beside the measured score (O'Neil et al. 2016 Loewe scores as published by Preuer et
     al. 2018).  Fit failures are reported per pair, not raised."""
+    from mtorsim.inference.calibration_set import load_calibration_set
     from mtorsim.inference.reference import synergy_values
     from mtorsim.pathway.build import model_hash
     from mtorsim.response.assays import combination_matrix
@@ -288,6 +298,8 @@ def synergy_fidelity(
 
     say = progress or (lambda _m: None)
     model = CellResponseModel()
+    sel = load_calibration_set().problem("cell-lines").data
+    held_lines = set(sel.held_out_contexts) if sel is not None else set()
     rows = []
     for v in synergy_values():
         if v.dataset != dataset or not (v.agent_a and v.agent_b and v.context) or v.value is None:
@@ -311,6 +323,7 @@ def synergy_fidelity(
                 measure=v.measure[:80],
                 simulated=sim,
                 error=err,
+                role=HELD_OUT_LINE if v.context in held_lines else "fitted line",
             )
         )
     return SynergyFidelity(

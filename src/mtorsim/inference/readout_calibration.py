@@ -101,11 +101,18 @@ class ReadoutObjective:
         self.prior_mask = np.array([not r.id.startswith(EXPERIMENT) for r in self.table.free])
         self.log_start = self.table.nominal_scaled()
         sel = problem.data
-        if sel is None or sel.table != "pathway_readouts" or len(sel.contexts) != 1:
+        if (
+            sel is None
+            or sel.table != "pathway_readouts"
+            or len(sel.contexts) != 1
+            or sel.metrics != ["fold_change"]
+            or sel.held_out_datasets
+        ):
             raise MtorsimError(
                 f"{calibration_set_path()}: problem {problem.id}: data must select the "
-                "pathway_readouts table and one context (the fitted cell line); fix its "
-                "'data' entry"
+                "pathway_readouts table, metrics [fold_change], one context (the fitted "
+                "cell line) and no held-out datasets (hold out lines with "
+                "held_out_contexts); fix its 'data' entry"
             )
         #: the fitted cell line (the held-out ones, ``sel.held_out_contexts``, are predicted
         #: by validate-readouts and never enter this objective)

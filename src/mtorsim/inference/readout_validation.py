@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import Field
 
 from mtorsim import __version__
+from mtorsim.errors import MtorsimError
 from mtorsim.trials.results import Record
 
 #: reference-table drug (first word, lower case) -> (model agent, why)
@@ -157,8 +158,13 @@ class ReadoutValidation(Record):
             errors = []
             for r in rs:
                 key = (r.drug, r.readout, r.time_h)
-                if key in source:
-                    errors.append(abs(math.log2(source[key] / r.measured)))
+                if key not in source:
+                    raise MtorsimError(
+                        f"held-out readout {r.id} has no fitted-line row of the same drug, "
+                        f"antibody and time ({key}): the baselines would cover other rows "
+                        "than the model's error"
+                    )
+                errors.append(abs(math.log2(source[key] / r.measured)))
             return med(errors)
 
         def row(name: str, rs: list[ReadoutRow]) -> dict[str, Any]:
