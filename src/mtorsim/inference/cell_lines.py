@@ -291,6 +291,7 @@ def calibrate_cell_lines(
         require_pypesto,
         start_records,
     )
+    from mtorsim.inference.pathway_calibration import rounded
     from mtorsim.inference.reference import reference_dir
     from mtorsim.inference.results import CalibrationResult, FitRow
     from mtorsim.pathway.build import model_hash
@@ -319,7 +320,7 @@ def calibrate_cell_lines(
         workers,
     )
     best = starts[0].x if starts[0].fval < f_start else x0
-    values = {k: float(f"{v:.4g}") for k, v in problem.table.values(best).items()}
+    values = rounded(problem.table.values(best))
     r_fit = j.growth(values)
     return CalibrationResult(
         problem=problem.id,
