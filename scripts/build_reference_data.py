@@ -3,7 +3,8 @@
 Inputs (committed, human-curated, every value with its source and the verbatim snippet it
 was read from): ``docs/research/cell_dose_response_sources.yaml``,
 ``docs/research/pathway_readout_sources.yaml``, ``docs/research/hill2017_rppa.yaml`` (made
-from the authors' data files by ``scripts/extract_hill2017.py``) and
+from the authors' data files by ``scripts/extract_hill2017.py``),
+``docs/research/rapalog_rppa.yaml`` (by ``scripts/extract_rapalog_rppa.py``) and
 ``docs/research/combination_sources.yaml``.
 Outputs (package data, read by :mod:`mtorsim.inference.reference`):
 ``src/mtorsim/inference/data/reference/{dose_response,pathway_readouts,combinations}.csv``
@@ -141,7 +142,7 @@ def dose_response_rows() -> list[dict[str, object]]:
     return rows
 
 
-PATHWAY_NOTES = ("pathway_readout_sources.yaml", "hill2017_rppa.yaml")
+PATHWAY_NOTES = ("pathway_readout_sources.yaml", "hill2017_rppa.yaml", "rapalog_rppa.yaml")
 
 
 def pathway_rows() -> list[dict[str, object]]:

@@ -16,6 +16,9 @@ check, whether a calibration problem fits it: checks 1, 7, 10 and 11 are the obj
 ``pathway-checklist`` (no measured readout informs them); the others are in no objective,
 so they are validation.  Where the review's claim and the measured readouts disagree (a
 check fails after the fit to data), the data win and the failure is reported.
+
+The rapalog magnitudes (Akt S473 rebound, S6K1 and 4E-BP1 residuals) are read beside two
+single-time-point RPPA data sets that are in no objective (:data:`PUBLISHED`).
 """
 
 from __future__ import annotations
@@ -52,27 +55,78 @@ READOUT_MAP: dict[str, str] = {
 #: (phospho-sites) only constrain indirectly
 HELD_OUT_MAP: dict[str, str] = {"HER3 (total)": "RTK_exp"}
 
-#: magnitudes the model's steady states are read beside: a range computed from rows of
-#: the reference table (drug's first word, readout, times), or ``None`` where no number was
-#: found in readable text (the figures of refs 81-82 were not read; a search of abstracts
-#: and public data sets found no rapalog arm with numbers).  The Hill 2017 ranges once here
-#: are now fitted data (the rows), so they are not listed as evidence.
+#: magnitudes the model's steady states are read beside, each against the range of a set of
+#: rows of the reference table (dataset, readouts, cell lines left out).  Both rapalog data
+#: sets are single time points, in no objective: Korkut et al. 2015 (eLife 4:e04640,
+#: temsirolimus in SKMEL-133 melanoma, two doses, 24 h) and Mukherjee et al. 2022 (J Pers
+#: Med 12:1277, everolimus in six triple-negative breast lines; dose and time not in the
+#: data files).  The range is the span over lines and doses, so "inside" says whether the
+#: model falls where the measured cells fall, not that it matches one of them.  The model
+#: is read at its steady state under everolimus 10 nM (the checklist's rapalog dose).
+_KORKUT = (
+    "Korkut 2015 eLife 4:e04640 (doi:10.7554/eLife.04640): temsirolimus in SKMEL-133 "
+    "melanoma, 2 doses, 24 h, RPPA ratio to the no-drug control (another tissue)"
+)
+_MUKHERJEE = (
+    "Mukherjee 2022 J Pers Med 12:1277 (doi:10.3390/jpm12081277): everolimus in 6 "
+    "triple-negative breast lines, RPPA mean ratio to DMSO over 4 replicates; dose and "
+    "time not in the data files"
+)
 PUBLISHED: dict[str, dict[str, Any]] = {
-    "rapalog pAkt S473 rebound (fold)": {
+    "pAkt S473 fold, MCF7 / melanoma": {
         "model": ("MCF7", {"everolimus": 10.0}, "pAkt_S473"),
-        "range": None,
-        "source": "refs 81-82 (O'Reilly 2006 Cancer Res 66:1500; ref 82) report the increase "
-        "in figures only; no number in readable text. Tabernero 2008 J Clin Oncol 26:1603: "
-        "pAKT up in 50% of everolimus-treated tumours (a fraction of patients, not a fold)",
+        "rows": ("korkut2015", ("pAkt S473",), ()),
+        "source": _KORKUT,
     },
-    "rapalog p4E-BP1 T37/46 residual (fraction)": {
+    "pAkt S473 fold, MDAMB231 / TNBC": {
+        "model": ("MDAMB231", {"everolimus": 10.0}, "pAkt_S473"),
+        "rows": ("mukherjee2022", ("pAkt S473",), ("MCF10A",)),
+        "source": _MUKHERJEE,
+    },
+    "pAkt S473 fold, MDAMB468 / TNBC": {
+        "model": ("MDAMB468", {"everolimus": 10.0}, "pAkt_S473"),
+        "rows": ("mukherjee2022", ("pAkt S473",), ("MCF10A",)),
+        "source": _MUKHERJEE,
+    },
+    "pS6K1 T389 residual, MDAMB231 / TNBC": {
+        "model": ("MDAMB231", {"everolimus": 10.0}, "pS6K1_T389"),
+        "rows": ("mukherjee2022", ("pS6K1 T389",), ("MCF10A",)),
+        "source": _MUKHERJEE,
+    },
+    "p4E-BP1 T37/46 residual, MCF7 / melanoma": {
         "model": ("MCF7", {"everolimus": 10.0}, "p4EBP1"),
-        "range": None,
-        "source": "refs 32, 35 (Choo 2008 PNAS 105:17414; Thoreen 2009 J Biol Chem 284:8023): "
-        "rapamycin inhibits 4E-BP1 phosphorylation incompletely and it recovers by 6 h; no "
-        "number in readable text",
+        "rows": ("korkut2015", ("p4E-BP1 T37",), ()),
+        "source": _KORKUT + "; the T37 epitope",
+    },
+    "p4E-BP1 S65 residual, MCF7 / melanoma": {
+        "model": ("MCF7", {"everolimus": 10.0}, "p4EBP1_S65"),
+        "rows": ("korkut2015", ("p4E-BP1 S65",), ()),
+        "source": _KORKUT,
     },
 }
+
+
+def published_range(
+    dataset: str, readouts: Sequence[str], left_out: Sequence[str] = ()
+) -> tuple[float, float, int]:
+    """Lowest and highest measured fold of the reference rows of ``dataset`` with one of
+    ``readouts``, cell lines in ``left_out`` excepted, and the number of rows."""
+    from mtorsim.inference.reference import pathway_readouts
+
+    folds = [
+        float(r["fold_change"])
+        for r in pathway_readouts()
+        if dataset_of(r) == dataset
+        and r["readout"] in readouts
+        and r["fold_change"]
+        and not any(r["cell_line"].startswith(x) for x in left_out)
+    ]
+    if not folds:
+        raise MtorsimError(
+            f"no reference readouts of dataset {dataset!r} with readouts {list(readouts)} in "
+            "pathway_readouts.csv; rebuild it with scripts/build_reference_data.py"
+        )
+    return min(folds), max(folds), len(folds)
 
 
 class ReadoutRow(Record):
@@ -100,7 +154,7 @@ class ReadoutRow(Record):
 
 
 class PublishedMagnitude(Record):
-    """A quantity of the model beside its published range (None: no number found)."""
+    """A quantity of the model beside the range of measured values (None: no number found)."""
 
     name: str
     simulated: float
@@ -299,6 +353,7 @@ def measured_rows(
             or mapped is None
             or r["readout"] not in names
             or not r["fold_change"]
+            or not r["time_h"]  # a single unstated time point: no course to read
             or r["kind"] != "quantitative"
         ):
             continue
@@ -384,15 +439,15 @@ def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutV
         ctx, drugs, readout = spec["model"]
         b = sim.steady_state(ctx, {}).readouts[readout]
         v = sim.steady_state(ctx, drugs).readouts[readout] / b
-        lo, hi = spec["range"] if spec["range"] else (None, None)
+        lo, hi, n = published_range(*spec["rows"])
         published.append(
             PublishedMagnitude(
                 name=name,
                 simulated=v,
                 low=lo,
                 high=hi,
-                inside=None if lo is None or hi is None else bool(lo <= v <= hi),
-                source=spec["source"],
+                inside=bool(lo <= v <= hi),
+                source=f"{spec['source']} ({n} values)",
             )
         )
     return ReadoutValidation(
@@ -408,4 +463,4 @@ def validate_readouts(progress: Callable[[str], None] | None = None) -> ReadoutV
     )
 
 
-__all__ = ["PUBLISHED", "ReadoutValidation", "validate_readouts"]
+__all__ = ["PUBLISHED", "ReadoutValidation", "published_range", "validate_readouts"]
