@@ -110,9 +110,10 @@ def korkut_values(git_dir: str) -> list[dict[str, object]]:
         assert len(row) == 1, dose
         for col, readout in KORKUT_READOUTS.items():
             v = float(row[col].iloc[0])
+            name = col.lower().removesuffix("_v")
             out.append(
                 {
-                    "id": f"korkut2015_skmel133_tm{dose.replace('.', '')}_{col.lower().removesuffix('_v')}",
+                    "id": f"korkut2015_skmel133_tm{dose.replace('.', '')}_{name}",
                     "readout": readout,
                     "antibody": col,
                     "drug": "temsirolimus",

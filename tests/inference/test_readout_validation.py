@@ -87,9 +87,10 @@ def test_published_magnitudes_are_measured_spans(result) -> None:  # type: ignor
         q = by_name[name]
         assert (q.low, q.high) == (min(folds), max(folds)), name
         ctx, drugs, readout = spec["model"]
-        v = sim.steady_state(ctx, drugs).readouts[readout] / sim.steady_state(ctx, {}).readouts[
-            readout
-        ]
+        v = (
+            sim.steady_state(ctx, drugs).readouts[readout]
+            / sim.steady_state(ctx, {}).readouts[readout]
+        )
         assert q.simulated == pytest.approx(v, rel=1e-6)
         assert q.inside == (min(folds) <= v <= max(folds))
     assert (by_name["pAkt S473 fold, MCF7 / melanoma"].low,) == (2.399,)

@@ -108,7 +108,8 @@ def test_a_prognostic_stratum_multiplies_the_tumour_growth(tmp_path: Path) -> No
         ),
         (
             lambda r: r["population"]["genotypes"][1].update(present={"PTEN_level": -1}),
-            r"population\.genotypes\[1\]\.present\.PTEN_level: multiplier -1",
+            r"population\.genotypes\[1\]\.present\.PTEN_level = -1: allowed a finite number "
+            r"in \[0, 1,000\]",
         ),
         (
             lambda r: r["population"]["overrides"].update(E2_zero={"value": 1, "source": "x y"}),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mtorsim.cli.common import echo_json, echo_wrapped, json_option, print_pair, say
+from mtorsim.cli.common import domain_type, echo_json, echo_wrapped, json_option, print_pair, say
 from mtorsim.cli.trials import calibration_option
 from mtorsim.errors import MtorsimError
 
@@ -14,9 +14,16 @@ from mtorsim.errors import MtorsimError
 @click.command("calibrate")
 @click.argument("problem", default="clinical")
 @click.option("--quick", is_flag=True, help="The calibration set's small setting (CI, a look).")
-@click.option("--patients", type=int, default=None, help="Patients per cohort.")
-@click.option("--starts", type=int, default=None, help="Optimiser starts (seeded multistart).")
-@click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
+@click.option("--patients", type=domain_type("patients"), default=None, help="Patients per cohort.")
+@click.option(
+    "--starts",
+    type=domain_type("starts"),
+    default=None,
+    help="Optimiser starts (seeded multistart).",
+)
+@click.option(
+    "--max-evals", type=domain_type("max evals"), default=None, help="Evaluations per start."
+)
 @click.option(
     "--ensemble-size",
     "ensemble_size",
@@ -24,7 +31,9 @@ from mtorsim.errors import MtorsimError
     default=None,
     help="Parameter sets drawn from the fit's Gauss-Newton covariance (0: no uncertainty).",
 )
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--workers", type=domain_type("workers"), default=1, show_default=True, help="Parallel starts."
+)
 @click.option(
     "--out",
     "out_path",
@@ -90,8 +99,19 @@ def calibrate_cmd(
 
 
 @click.command("validate")
-@click.option("--replicates", type=int, default=12, show_default=True, help="Trials per design.")
-@click.option("--patients", type=int, default=None, help="Patients per trial (default: N).")
+@click.option(
+    "--replicates",
+    type=domain_type("replicates"),
+    default=12,
+    show_default=True,
+    help="Trials per design.",
+)
+@click.option(
+    "--patients",
+    type=domain_type("patients"),
+    default=None,
+    help="Patients per trial (default: N).",
+)
 @click.option("--design", "designs", multiple=True, help="Only these designs (id or YAML).")
 @click.option("--ida/--no-ida", default=True, show_default=True, help="Add the IDA baseline.")
 @click.option(

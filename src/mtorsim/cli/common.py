@@ -83,6 +83,36 @@ def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(fn)
 
 
+class DomainType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """An option's number checked against its declared domain
+    (:mod:`mtorsim.knowledge.domains`): the error names the option, the value, the allowed
+    range and the fix."""
+
+    def __init__(self, name: str) -> None:
+        from mtorsim.knowledge.domains import domain
+
+        self.domain = domain(name)
+        self.name = "integer" if self.domain.integer else "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number: float = value
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number; give {self.domain.describe()}", param, ctx)
+        if not self.domain.contains(number):
+            fix = self.domain.fix or "give a value in that range"
+            self.fail(f"{value!r}: allowed {self.domain.describe()}; {fix}", param, ctx)
+        return int(number) if self.domain.integer else float(number)
+
+
+def domain_type(name: str) -> DomainType:
+    """The click type of an option guarded by the declared domain ``name``."""
+    return DomainType(name)
+
+
 def say(as_json: bool) -> Callable[[str], None]:
     """Progress messages on stderr (none with --json)."""
     return (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
@@ -108,11 +138,32 @@ class MtorsimGroup(click.Group):
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        from mtorsim.knowledge.domains import SuspectInputWarning
+
+        shown = warnings.showwarning
+
+        def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+            if issubclass(category, SuspectInputWarning):
+                click.echo(f"warning: {message}", err=True)
+            else:
+                shown(message, category, *rest, **kw)
+
+        warnings.showwarning = show
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            warnings.showwarning = shown
+
 
 __all__ = [
+    "DomainType",
     "MtorsimGroup",
     "console",
     "data_dir_option",
+    "domain_type",
     "echo_json",
     "echo_wrapped",
     "json_option",

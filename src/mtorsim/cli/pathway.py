@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from mtorsim.cli.common import (
+    domain_type,
     echo_json,
     json_option,
     plot_option,
@@ -146,11 +147,25 @@ def pathway_check(as_json: bool) -> None:
 
 
 @pathway.command("calibrate")
-@click.option("--seed", type=int, default=None, help="Seed of the multistart (default: the set's).")
-@click.option("--n-starts", type=int, default=None, help="Optimiser starts (default: the set's).")
-@click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
+@click.option(
+    "--seed",
+    type=domain_type("seed"),
+    default=None,
+    help="Seed of the multistart (default: the set's).",
+)
+@click.option(
+    "--n-starts",
+    type=domain_type("starts"),
+    default=None,
+    help="Optimiser starts (default: the set's).",
+)
+@click.option(
+    "--max-evals", type=domain_type("max evals"), default=None, help="Evaluations per start."
+)
 @click.option("--quick", is_flag=True, help="The calibration set's small setting (1 start, 60).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--workers", type=domain_type("workers"), default=1, show_default=True, help="Parallel starts."
+)
 @click.option(
     "--out",
     "out_path",
@@ -211,11 +226,25 @@ def pathway_calibrate(
 
 
 @pathway.command("calibrate-readouts")
-@click.option("--seed", type=int, default=None, help="Seed of the multistart (default: the set's).")
-@click.option("--n-starts", type=int, default=None, help="Optimiser starts (default: the set's).")
-@click.option("--max-evals", type=int, default=None, help="Evaluations per start.")
+@click.option(
+    "--seed",
+    type=domain_type("seed"),
+    default=None,
+    help="Seed of the multistart (default: the set's).",
+)
+@click.option(
+    "--n-starts",
+    type=domain_type("starts"),
+    default=None,
+    help="Optimiser starts (default: the set's).",
+)
+@click.option(
+    "--max-evals", type=domain_type("max evals"), default=None, help="Evaluations per start."
+)
 @click.option("--quick", is_flag=True, help="The calibration set's small setting (1 start, 40).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--workers", type=domain_type("workers"), default=1, show_default=True, help="Parallel starts."
+)
 @click.option(
     "--out",
     "out_path",
@@ -329,7 +358,9 @@ def pathway_petab(out_dir: str, start: bool, problem_id: str, as_json: bool) -> 
 
 @pathway.command("calibrate-cells")
 @click.option("--quick", is_flag=True, help="The calibration set's small setting.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel starts.")
+@click.option(
+    "--workers", type=domain_type("workers"), default=1, show_default=True, help="Parallel starts."
+)
 @click.option(
     "--out",
     "out_path",

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from mtorsim.cli.common import echo_json, json_option, plot_option, print_table, save_plot
+from mtorsim.cli.common import (
+    domain_type,
+    echo_json,
+    json_option,
+    plot_option,
+    print_table,
+    save_plot,
+)
 from mtorsim.errors import MtorsimError
 from mtorsim.response.plots import synergy_heatmaps
 
@@ -14,10 +21,30 @@ from mtorsim.response.plots import synergy_heatmaps
 @click.command("pk")
 @click.option("--drug", required=True, help="Agent name, e.g. everolimus.")
 @click.option("--regimen", required=True, help='Regimen text, e.g. "10 mg daily".')
-@click.option("--days", type=float, default=28.0, show_default=True, help="Days to simulate.")
-@click.option("--weight", type=float, default=70.0, show_default=True, help="Body weight (kg).")
-@click.option("--height", type=float, default=165.0, show_default=True, help="Height (cm).")
-@click.option("--gfr", type=float, default=90.0, show_default=True, help="GFR (mL/min).")
+@click.option(
+    "--days", type=domain_type("pk days"), default=28.0, show_default=True, help="Days (0-730]."
+)
+@click.option(
+    "--weight",
+    type=domain_type("weight_kg"),
+    default=70.0,
+    show_default=True,
+    help="Body weight (20-300 kg).",
+)
+@click.option(
+    "--height",
+    type=domain_type("height_cm"),
+    default=165.0,
+    show_default=True,
+    help="Height (100-250 cm).",
+)
+@click.option(
+    "--gfr",
+    type=domain_type("gfr_mL_min"),
+    default=90.0,
+    show_default=True,
+    help="GFR (1-250 mL/min).",
+)
 @plot_option("Write a PNG.")
 @json_option
 def pk_cmd(
@@ -105,7 +132,13 @@ def _synergy_tables(results: dict[str, Any], title: str) -> None:
 @click.option("--drugs", required=True, help="Two agents, comma-separated: everolimus,paclitaxel.")
 @click.option("--doses1", help="Doses of the first agent, comma-separated, zero first (nM).")
 @click.option("--doses2", help="Doses of the second agent, comma-separated, zero first (nM).")
-@click.option("--hours", type=float, default=72.0, show_default=True, help="Assay time (h).")
+@click.option(
+    "--hours",
+    type=domain_type("assay hours"),
+    default=72.0,
+    show_default=True,
+    help="Assay time (0-720 h).",
+)
 @click.option("--baseline-correction", is_flag=True, help="SynergyFinder's baseline correction.")
 @plot_option("Heatmaps (PNG).")
 @json_option

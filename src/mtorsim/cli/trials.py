@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 
 from mtorsim.cli.common import (
+    domain_type,
     echo_json,
     echo_wrapped,
     json_option,
@@ -96,8 +97,15 @@ def trial_schema(out_path: str | None) -> None:
 
 @trial.command("run")
 @click.argument("design")
-@click.option("--patients", type=int, default=None, help="Virtual patients (default: design's N).")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option(
+    "--patients",
+    type=domain_type("patients"),
+    default=None,
+    help="Virtual patients (default: design's N).",
+)
+@click.option(
+    "--seed", type=domain_type("seed"), default=DEFAULT_SEED, show_default=True, help="Random seed."
+)
 @click.option(
     "--out",
     "out_dir",
@@ -108,7 +116,7 @@ def trial_schema(out_path: str | None) -> None:
 @click.option(
     "--exact",
     "exact_n",
-    type=int,
+    type=domain_type("exact patients"),
     default=0,
     show_default=True,
     help="Also run the exact coupled path on this many patients and report the difference.",
@@ -116,7 +124,7 @@ def trial_schema(out_path: str | None) -> None:
 @click.option(
     "--uncertainty",
     "replicates",
-    type=int,
+    type=domain_type("replicates"),
     default=0,
     show_default=True,
     help="Also run this many replicate trials, each with a parameter set of the "
@@ -220,8 +228,13 @@ def trial_run(
 
 @trial.command("subgroups")
 @click.argument("design", default="bolero-2")
-@click.option("--patients", type=int, default=None, help="Virtual patients (default: 3x N).")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option(
+    "--patients",
+    type=domain_type("patients"),
+    default=None,
+    help="Virtual patients (default: 3x N).",
+)
+@click.option("--seed", type=domain_type("seed"), default=DEFAULT_SEED, show_default=True)
 @plot_option("Forest plot PNG.")
 @calibration_option
 @json_option
@@ -262,9 +275,9 @@ def trial_subgroups(
 
 @trial.command("sensitivity")
 @click.argument("design", default="bolero-2")
-@click.option("--trajectories", type=int, default=6, show_default=True)
-@click.option("--patients", type=int, default=300, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--trajectories", type=domain_type("trajectories"), default=6, show_default=True)
+@click.option("--patients", type=domain_type("patients"), default=300, show_default=True)
+@click.option("--seed", type=domain_type("seed"), default=DEFAULT_SEED, show_default=True)
 @click.option(
     "--out",
     "out_dir",

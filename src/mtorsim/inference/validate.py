@@ -120,6 +120,23 @@ def _row(
     )
 
 
+#: fewer replicate trials than this give intervals that are mostly the extremes of a
+#: handful of values (a 95% interval of 2 values is their range): warned, not refused
+MIN_REPLICATES_FOR_INTERVAL = 10
+
+
+def few_replicates(replicates: int) -> None:
+    """Warn when an interval rests on too few replicate trials."""
+    from mtorsim.knowledge.domains import suspect
+
+    if replicates < MIN_REPLICATES_FOR_INTERVAL:
+        suspect(
+            f"{replicates} replicate trials: each 95% interval is the range of "
+            f"{replicates} values, too few to mean much (with 1, a point); use at least "
+            f"{MIN_REPLICATES_FOR_INTERVAL}"
+        )
+
+
 def validate_design(
     d: Design,
     replicates: int,
@@ -194,6 +211,7 @@ def validate(
     are marked.  ``fitted_counts`` (parameters fitted, data fitted) goes in the report."""
     if replicates < 1:
         raise MtorsimError(f"replicates must be at least 1, got {replicates}")
+    few_replicates(replicates)
     say = progress or (lambda _m: None)
     tumour = tumour if tumour is not None else load_tumour_population()
     model = model if model is not None else CellResponseModel()
@@ -259,6 +277,7 @@ def ensemble_interval(
 
     if replicates < 2:
         raise MtorsimError(f"an interval needs at least 2 replicate trials, got {replicates}")
+    few_replicates(replicates)
     d = design if isinstance(design, Design) else load_design(design)
     tumour, cells, label = apply_calibrations(tuple(calibrations))
     record = trial_record(tuple(calibrations))

@@ -76,7 +76,15 @@ def parse_concentration(text: str) -> float:
             f"unknown concentration unit {m.group(2)!r} in {text!r}: use pM, nM, uM or mM "
             "(mass units need a molecular weight; convert first)"
         )
-    return value * _UNITS_TO_NM[unit]
+    from mtorsim.knowledge.domains import DOMAINS
+
+    nM = value * _UNITS_TO_NM[unit]
+    domain = DOMAINS["concentration nM"]
+    if not domain.contains(nM):
+        raise InvalidQueryError(
+            f"concentration {text!r} = {nM:g} nM: allowed {domain.describe()}; {domain.fix}"
+        )
+    return nM
 
 
 def parse_dose(text: str, kb: KnowledgeBase | None = None) -> DrugDose:

@@ -249,8 +249,9 @@ def simulate_pk(
     kb: KnowledgeBase | None = None,
 ) -> PKProfile:
     """Concentrations of ``agent`` under ``regimen`` for ``days`` (linear PK, superposition)."""
-    if not days > 0:
-        raise MtorsimError(f"days must be positive, got {days}")
+    from mtorsim.knowledge.domains import check
+
+    days = check("pk days", days, "simulate_pk", "days")
     reg = parse_regimen(regimen) if isinstance(regimen, str) else regimen
     agent_id, rec = drug_pk(agent, kb)
     p = params or rec.parameters()

@@ -62,6 +62,12 @@ class Patient:
     height_cm: float = 165.0  # assumed: reference adult woman
     gfr_mL_min: float = 90.0  # assumed: normal renal function
 
+    def __post_init__(self) -> None:
+        from mtorsim.knowledge.domains import check
+
+        for name in ("weight_kg", "height_cm", "gfr_mL_min"):
+            check(name, getattr(self, name), "patient", name)
+
     @property
     def bsa_m2(self) -> float:
         """Body-surface area by Mosteller (N Engl J Med 1987;317:1098)."""
@@ -76,6 +82,11 @@ class DoseEvent:
     amount_mg: float
     route: Route
     duration_h: float = 0.0
+
+
+#: largest single dose accepted (assumed: 100 g, beyond any drug's administration; a
+#: bigger number is a unit error)
+MAX_DOSE = 1e5
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,20 @@ class Phase:
     stop_day: float | None = None  # no doses at or after this day (from regimen start)
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.dose) and 0 < self.dose <= MAX_DOSE):
+            raise RegimenError(
+                f"a dose must be a finite number > 0 and at most {MAX_DOSE:g} "
+                f"(mg, mg/m2, mg/kg or AUC), got {self.dose:g}"
+            )
+        if self.days and min(self.days) < 1:
+            raise RegimenError(
+                f"dosing day {min(self.days)}: days count from 1 (the first day of treatment)"
+            )
+        if not (math.isfinite(self.start_day) and self.start_day >= 0):
+            raise RegimenError(
+                f"a phase starting on day {self.start_day + 1:g}: days count from 1 (the first "
+                "day of treatment); write e.g. 'from day 1'"
+            )
         if self.period_days is not None and not self.period_days > 0:
             raise RegimenError(
                 f"a schedule that repeats every {self.period_days:g} days is impossible; "

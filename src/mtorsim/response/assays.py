@@ -157,6 +157,14 @@ def combination_matrix(
         raise MtorsimError(f"a combination needs two different agents, got {a1} twice")
     c1 = np.asarray(conc1_nM if conc1_nM is not None else default_doses(a1), float)
     c2 = np.asarray(conc2_nM if conc2_nM is not None else default_doses(a2), float)
+    from mtorsim.knowledge.domains import check
+
+    # refused before any simulation (the matrix is len(c1) x len(c2) steady states)
+    for name, c in ((a1, c1), (a2, c2)):
+        check("matrix doses", len(c), "combination_matrix", f"doses of {name}")
+        for v in c:
+            check("concentration nM", v, "combination_matrix", f"doses of {name}")
+    check("assay hours", assay_h, "combination_matrix", "assay_h")
     resp = np.zeros((len(c1), len(c2)))
     for i, x in enumerate(c1):
         for j, y in enumerate(c2):

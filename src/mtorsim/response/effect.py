@@ -263,6 +263,15 @@ class SurfaceEffect(EffectModel):
         points: int = SURFACE_POINTS,
     ) -> None:
         super().__init__(drugs, cells)
+        from mtorsim.knowledge.domains import check
+
+        # a surface has points ** k nodes for k signalling drugs (one steady state each)
+        check(
+            "signalling drugs per arm",
+            len(self.signalling),
+            "response surface",
+            f"signalling drugs ({', '.join(d.agent for d in self.signalling)})",
+        )
         self.step_h, self.points = step_h, points
         self.ranges = [self._range(d) for d in self.signalling]
         self.surfaces: dict[tuple[str, tuple[tuple[str, float], ...]], ResponseSurface] = {}

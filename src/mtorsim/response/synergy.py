@@ -98,6 +98,11 @@ def fit_ll4(
     if pos.sum() < 2:
         raise SynergyInputError("a dose-response curve needs at least two positive doses")
     free = [k for k in ("b", "c", "d", "e") if k not in fixed]
+    if len(x) < len(free) and "c" in free and (x == 0).any():
+        # three doses (zero plus two, the smallest matrix): drc's LL.3 with the bottom
+        # pinned at the measured zero-dose response, so that the fit is determined
+        fixed["c"] = float(np.mean(y[x == 0]))
+        free.remove("c")
     y_lo, y_hi = float(np.min(y)), float(np.max(y))
     rising = y[pos][-1] >= y[pos][0]
     mid = (y_lo + y_hi) / 2
@@ -156,6 +161,8 @@ class DoseMatrix:
     replicates: dict[tuple[int, int], list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from mtorsim.knowledge.domains import DOMAINS
+
         self.conc1 = np.asarray(self.conc1, float)
         self.conc2 = np.asarray(self.conc2, float)
         self.response = np.asarray(self.response, float)
@@ -175,8 +182,11 @@ class DoseMatrix:
                 )
             if np.any(np.diff(c) <= 0):
                 raise SynergyInputError(f"{name}: doses must increase strictly, got {c.tolist()}")
-            if len(c) < 3:
-                raise SynergyInputError(f"{name}: need the zero dose and at least two doses")
+            axis = DOMAINS["matrix doses"]
+            if not axis.contains(len(c)):
+                raise SynergyInputError(
+                    f"{name}: {len(c)} doses: allowed {axis.describe()}; {axis.fix}"
+                )
         bad = np.argwhere(~np.isfinite(self.response))
         if bad.size:
             i, j = bad[0]
@@ -340,6 +350,10 @@ def score(
 _COLUMNS = ("PairIndex", "Response", "Drug1", "Drug2", "Conc1", "Conc2", "ConcUnit")
 
 
+#: largest synergy CSV read (bytes; about 10^5 wells)
+MAX_CSV_BYTES = 10_000_000
+
+
 def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
     """Read SynergyFinder's long format (one row per well; replicates averaged per cell).
 
@@ -347,10 +361,29 @@ def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
     ConcUnit (one unit per pair).  Errors name the file, the row and the column.
     """
     path = Path(path)
+    from mtorsim.knowledge.domains import DOMAINS, suspect
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw_bytes = path.read_bytes()
     except OSError as exc:
         raise SynergyInputError(f"{path}: cannot read ({exc})") from None
+    if len(raw_bytes) > MAX_CSV_BYTES:
+        raise SynergyInputError(
+            f"{path}: {len(raw_bytes):,} bytes, more than the {MAX_CSV_BYTES:,} a synergy file "
+            "may have (about 10^5 wells); split it"
+        )
+    try:
+        text = raw_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Excel on Windows saves CSV as cp1252 ("µM" as byte 0xb5)
+        try:
+            text = raw_bytes.decode("cp1252")
+        except UnicodeDecodeError:
+            raise SynergyInputError(
+                f"{path}: not UTF-8 ({exc}) nor Windows-1252 text; save it as CSV UTF-8"
+            ) from None
+        suspect(f"{path}: not UTF-8; read as Windows-1252 (Excel's CSV); save as CSV UTF-8")
+    response_domain = DOMAINS["response %"]
     reader = csv.DictReader(text.splitlines())
     cols = reader.fieldnames or []
     missing = [c for c in _COLUMNS if c not in cols]
@@ -361,6 +394,14 @@ def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
         )
     pairs: dict[str, dict[str, Any]] = {}
     for rowno, row in enumerate(reader, start=2):
+        if None in row or any(row.get(c) is None for c in _COLUMNS):
+            n = len([v for k, v in row.items() if k is not None and v is not None]) + len(
+                row.get(None) or []
+            )
+            raise SynergyInputError(
+                f"{path}, row {rowno}: {n} fields, the header has {len(cols)}; every row needs "
+                f"{', '.join(_COLUMNS)}"
+            )
         key = row["PairIndex"].strip()
 
         def num(col: str, row: dict[str, str] = row, rowno: int = rowno) -> float:
@@ -376,6 +417,11 @@ def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
             return val
 
         c1, c2, r = num("Conc1"), num("Conc2"), num("Response")
+        if not response_domain.contains(r):
+            raise SynergyInputError(
+                f"{path}, row {rowno}, column Response: {r:g}: allowed "
+                f"{response_domain.describe()}; {response_domain.fix}"
+            )
         for col, v in (("Conc1", c1), ("Conc2", c2)):
             if v < 0:
                 raise SynergyInputError(f"{path}, row {rowno}, column {col}: negative dose {v:g}")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mtorsim.errors import DataFileError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.documents import read_mapping, validation_problems
+from mtorsim.knowledge.domains import Domain, DomainError, check, suspect
 from mtorsim.knowledge.names import DAYS_PER_MONTH, ENDPOINT_UNITS
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_values
@@ -324,24 +325,52 @@ def builtin_designs() -> dict[str, Path]:
     return {p.stem: p for p in sorted(_builtin_dir().glob("*.yaml"))}
 
 
+#: an override may set a model parameter to at most this multiple of its default
+#: (assumed: three decades, beyond the calibrations' bounds of two)
+OVERRIDE_SPAN = 1000.0
+
+
 def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
-    """What the schema cannot check: drugs known, regimens readable, contexts present."""
+    """What the schema cannot check: drugs known, regimens readable, contexts present,
+    every number inside its declared domain (:mod:`mtorsim.knowledge.domains`)."""
+    check("patients", d.n_patients, where, "n_patients")
     for i, arm in enumerate(d.arms):
+        check("ratio", arm.ratio, where, f"arms[{i}].ratio")
+        seen: dict[str, int] = {}
         for j, dose in enumerate(arm.doses):
             field = f"arms[{i}].doses[{j}]"
             try:
-                drug_pk(dose.drug, kb)
+                agent_id, _ = drug_pk(dose.drug, kb)
             except MtorsimError as exc:
                 raise DesignError(f"{where}: {field}.drug: {exc}") from None
+            if agent_id in seen:
+                raise DesignError(
+                    f"{where}: {field}.drug: {dose.drug!r} is {agent_id}, already given in "
+                    f"arms[{i}].doses[{seen[agent_id]}]; give each drug once per arm (a "
+                    "loading dose or a schedule change goes in one regimen, e.g. '4 mg/kg IV "
+                    "once then 2 mg/kg IV weekly')"
+                )
+            seen[agent_id] = j
+    weights = []
     for i, cw in enumerate(d.population.contexts):
         try:
             load_context(cw.context)
         except MtorsimError as exc:
             raise DesignError(f"{where}: population.contexts[{i}].context: {exc}") from None
-        if cw.weight.value < 0:
-            raise DesignError(f"{where}: population.contexts[{i}].weight must be >= 0")
-    if sum(cw.weight.value for cw in d.population.contexts) <= 0:
-        raise DesignError(f"{where}: population.contexts: weights sum to zero")
+        weights.append(check("weight", cw.weight.value, where, f"population.contexts[{i}].weight"))
+    if len(weights) > 1 and abs(sum(weights) - 1.0) > 0.01:
+        suspect(
+            f"{where}: population.contexts: the weights sum to {sum(weights):.4g}, not 1; they "
+            "are used as relative weights (each divided by the sum)"
+        )
+    for name in ("weight_kg", "height_cm"):
+        check(name, getattr(d.population, name).value, where, f"population.{name}.value")
+    # every patient draws a fixed number of visit-window jitters (the seeded stream)
+    horizon = d.follow_up.cutoff_months * DAYS_PER_MONTH
+    if d.follow_up.max_treatment_months is not None:
+        horizon = min(horizon, d.follow_up.max_treatment_months * DAYS_PER_MONTH)
+    visits = math.floor(horizon / (d.assessment.interval_weeks * 7.0) + 1e-9) + 1
+    check("visits", visits, where, "assessments (follow_up.cutoff_months / interval_weeks)")
     params = parameter_values()
 
     def known(name: str) -> str:
@@ -359,15 +388,21 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
                     raise DesignError(
                         f"{where}: {field}: {k!r} is not a model parameter {known(k)}"
                     )
-                if not (math.isfinite(mult) and mult >= 0):
-                    raise DesignError(
-                        f"{where}: {field}: multiplier {mult!r} must be finite and >= 0"
-                    )
-    for k in d.population.overrides:
+                check("multiplier", mult, where, field)
+    for k, v in d.population.overrides.items():
+        field = f"population.overrides.{k}.value"
         if k not in params:
             raise DesignError(
                 f"{where}: population.overrides.{k}: {k!r} is not a model parameter {known(k)}"
             )
+        default = params[k]
+        Domain(
+            field,
+            0.0,
+            OVERRIDE_SPAN * default if default > 0 else None,
+            why="a model parameter: a rate, level or constant, never negative",
+            fix=f"give a value between 0 and {OVERRIDE_SPAN:g}x the model's {default:g}",
+        ).check(v.value, where, field)
     for i, f in enumerate(d.stratification):
         if not 0 <= f.prevalence.value <= 1:
             raise DesignError(f"{where}: stratification[{i}].prevalence must be in [0, 1]")
@@ -384,7 +419,10 @@ def parse_design(raw: object, where: str = "<design>", kb: KnowledgeBase | None 
         d = Design.model_validate(raw)
     except ValidationError as exc:
         raise DesignError(f"{where}: {'; '.join(validation_problems(exc, raw))}") from None
-    _check_semantics(d, where, kb if kb is not None else load_knowledge_base())
+    try:
+        _check_semantics(d, where, kb if kb is not None else load_knowledge_base())
+    except DomainError as exc:
+        raise DesignError(str(exc)) from None
     return d
 
 
@@ -398,9 +436,18 @@ def load_design(name_or_path: str | Path, kb: KnowledgeBase | None = None) -> De
     else:
         path = Path(text)
         if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            squeezed = {k.replace("-", ""): k for k in designs}
+            close = difflib.get_close_matches(key, list(designs), n=3, cutoff=0.6)
+            if key.replace("-", "") in squeezed:
+                close = [squeezed[key.replace("-", "")], *close]
+            hint = (
+                f"did you mean {', '.join(dict.fromkeys(close))}? "
+                if close
+                else f"built-in designs: {', '.join(designs)} "
+            )
+            what = "YAML file" if path.suffix in (".yaml", ".yml") else "built-in design"
             raise DesignError(
-                f"no built-in design or YAML file {text!r}; built-in designs: "
-                f"{', '.join(designs)} (mtorsim trial list)"
+                f"no {what} {text!r}; {hint}(mtorsim trial list; a file must end in .yaml)"
             )
     try:
         raw = read_mapping(path)

@@ -51,8 +51,18 @@ def effect_models(
     strategy: type[EffectModel] = SurfaceEffect,
 ) -> dict[str, EffectModel]:
     """One effect model per arm (surfaces, if any, are built lazily per context)."""
+    from mtorsim.knowledge.domains import DomainError
+
     cells = cells if cells is not None else CellResponseModel()
-    return {a.id: strategy(arm_drugs(design, a.id, cells.kb), cells) for a in design.arms}
+    out: dict[str, EffectModel] = {}
+    for a in design.arms:
+        try:
+            out[a.id] = strategy(arm_drugs(design, a.id, cells.kb), cells)
+        except DomainError as exc:
+            raise DomainError(
+                f"design {design.id}, arm {a.id}", exc.field, exc.value, exc.allowed, exc.fix
+            ) from None
+    return out
 
 
 # ---------------------------------------------------------------------- outcomes

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from mtorsim.errors import MtorsimError
+from mtorsim.knowledge.domains import DOMAINS
 from mtorsim.knowledge.names import DAYS_PER_MONTH, DAYS_PER_YEAR
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_default
@@ -38,7 +39,7 @@ BLOCK_STREAM = 2
 #: draw (and so every PFS and response) as it was
 SURVIVAL_STREAM = 3
 #: visit-window draws kept per patient (more visits than any trial schedules)
-MAX_VISITS = 400
+MAX_VISITS = int(DOMAINS["visits"].high or 0)  # the declared "visits" domain
 
 
 @dataclass

@@ -47,9 +47,13 @@ TUMOUR_MEDIANS = ("growth_rate_per_day", "effect_scale", "resistance_rate_per_da
 
 def n_patients_for(design: Design, requested: int | None) -> tuple[int, str | None]:
     """N to simulate: requested, else the design's, capped by $MTORSIM_MAX_PATIENTS."""
-    n = requested if requested is not None else design.n_patients
-    if n <= 0:
-        raise MtorsimError(f"--patients must be positive, got {n}")
+    from mtorsim.knowledge.domains import check
+
+    n = int(
+        check(
+            "patients", requested if requested is not None else design.n_patients, "run", "patients"
+        )
+    )
     cap = os.environ.get(MAX_PATIENTS_ENV)
     if cap:
         try:
