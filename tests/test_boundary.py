@@ -234,7 +234,7 @@ def _csv(
 
 def test_three_by_three_matrix_is_scored(tmp_path: Path) -> None:
     # was: TypeError: number of func parameters=4 must not exceed data points=3
-    from mtorsim.response.synergy import read_synergyfinder_csv, score
+    from mtorsim.response import read_synergyfinder_csv, score
 
     f = _csv(tmp_path / "m.csv", lambda a, b: 20 * (a > 0) + 30 * (b > 0), doses=(0, 1, 10))
     (m,) = read_synergyfinder_csv(f)
@@ -246,7 +246,7 @@ def test_three_by_three_matrix_is_scored(tmp_path: Path) -> None:
 
 
 def test_excel_cp1252_csv_is_read_with_a_warning(tmp_path: Path) -> None:
-    from mtorsim.response.synergy import read_synergyfinder_csv
+    from mtorsim.response import read_synergyfinder_csv
 
     f = _csv(tmp_path / "x.csv", lambda a, b: 10 * (a > 0), unit="µM", encoding="cp1252")
     with pytest.warns(SuspectInputWarning, match="Windows-1252"):
@@ -255,7 +255,7 @@ def test_excel_cp1252_csv_is_read_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_short_row_names_the_row(tmp_path: Path) -> None:
-    from mtorsim.response.synergy import SynergyInputError, read_synergyfinder_csv
+    from mtorsim.response import SynergyInputError, read_synergyfinder_csv
 
     f = _csv(tmp_path / "x.csv", lambda a, b: 0)
     lines = f.read_text().splitlines()
@@ -267,7 +267,7 @@ def test_short_row_names_the_row(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", [-300, 250])
 def test_responses_outside_their_domain_are_refused(tmp_path: Path, bad: float) -> None:
-    from mtorsim.response.synergy import SynergyInputError, read_synergyfinder_csv
+    from mtorsim.response import SynergyInputError, read_synergyfinder_csv
 
     f = _csv(tmp_path / "x.csv", lambda a, b: bad if a else 0)
     with pytest.raises(SynergyInputError, match=r"column Response: .*allowed"):
@@ -276,7 +276,7 @@ def test_responses_outside_their_domain_are_refused(tmp_path: Path, bad: float) 
 
 def test_a_response_of_150_is_scored_finite(tmp_path: Path) -> None:
     # was: OverflowError
-    from mtorsim.response.synergy import read_synergyfinder_csv, score
+    from mtorsim.response import read_synergyfinder_csv, score
 
     f = _csv(tmp_path / "x.csv", lambda a, b: 150 if a * b else 10 * (a > 0) + 20 * (b > 0))
     (m,) = read_synergyfinder_csv(f)

@@ -207,7 +207,7 @@ def test_combo_and_synergy_cli(tmp_path) -> None:  # type: ignore[no-untyped-def
     assert code == 0 and set(doc["scores"]) == {"zip", "bliss", "hsa", "loewe"}
     assert len(doc["matrix"]["inhibition_pct"]) == 4
     from mtorsim.response import DoseMatrix
-    from mtorsim.response.synergy import write_synergyfinder_csv
+    from mtorsim.response.synergy_io import write_synergyfinder_csv
 
     mx = doc["matrix"]
     m = DoseMatrix(mx["drug1"], mx["drug2"], mx["conc1"], mx["conc2"], mx["inhibition_pct"])

@@ -2,16 +2,37 @@
 
 Every file mtorsim writes (tables, JSON records, checkpoints, figures, reports) goes
 through :func:`write_atomic`: a temporary file with a unique name in the same folder
-(``tempfile.mkstemp``, so a planted file or symlink is never followed), then a rename.
+(``tempfile.mkstemp``, so a planted file or symlink is never followed), then a rename; the
+file's mode follows the umask (mkstemp's own is 0600).
+
+An output folder is trusted through its manifest, ``run.json`` (:func:`write_manifest`):
+the command, the package version, the run's inputs' hashes, every file with its SHA-256
+and ``finished: true``, written last and atomically.  :func:`begin_run` removes the old
+manifest first, so a folder whose run was killed while writing has none (or
+``finished: false``) and never looks finished; files an earlier run listed that this one
+does not write are removed by :func:`write_manifest`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+MANIFEST = "run.json"
+MANIFEST_FORMAT = "1.0"
+
+
+def _file_mode() -> int:
+    """0666 less the process's umask (what open() would have given)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
@@ -26,6 +47,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         else:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(data)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -53,4 +75,110 @@ def save_figure(ax_or_fig: Any, path: str | Path, dpi: int = 120) -> Path:
     return write_atomic(path, figure_png(ax_or_fig, dpi))
 
 
-__all__ = ["figure_png", "save_figure", "write_atomic"]
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """The folder's ``run.json``, or None if it has none or it cannot be read."""
+    path = Path(folder) / MANIFEST
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def begin_run(folder: str | Path, command: str, inputs: Mapping[str, str]) -> dict[str, Any]:
+    """Mark ``folder`` as being written: the old manifest (kept in memory, for the stale
+    files it lists) is replaced by one with ``finished: false``."""
+    folder = Path(folder)
+    old = read_manifest(folder) or {}
+    write_atomic(
+        folder / MANIFEST,
+        json.dumps(
+            {
+                "format_version": MANIFEST_FORMAT,
+                "kind": "run-manifest",
+                "command": command,
+                "inputs": dict(inputs),
+                "finished": False,
+            },
+            indent=2,
+        )
+        + "\n",
+    )
+    return old
+
+
+def write_manifest(
+    folder: str | Path,
+    files: Mapping[str, str | Path],
+    command: str,
+    inputs: Mapping[str, str],
+    previous: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> Path:
+    """Write ``run.json`` last: every file with its size and SHA-256, ``finished: true``.
+    Files the ``previous`` manifest listed that this run did not write are removed (stale
+    outputs of an earlier run in the same folder)."""
+    from datetime import UTC, datetime
+
+    from mtorsim import __version__
+
+    folder = Path(folder)
+    listed = {}
+    for name, p in files.items():
+        path = Path(p)
+        rel = os.path.relpath(path, folder)
+        listed[rel] = {"name": name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    for rel in (previous or {}).get("files", {}):
+        if rel not in listed and rel != MANIFEST and not rel.startswith(".."):
+            (folder / rel).unlink(missing_ok=True)
+    doc = {
+        "format_version": MANIFEST_FORMAT,
+        "kind": "run-manifest",
+        "command": command,
+        "mtorsim_version": __version__,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs": dict(inputs),
+        "files": listed,
+        **extra,
+        "finished": True,
+    }
+    return write_atomic(folder / MANIFEST, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+
+
+def verify_run(folder: str | Path) -> list[str]:
+    """What is wrong with a run folder (empty: finished and every file as written)."""
+    folder = Path(folder)
+    doc = read_manifest(folder)
+    if doc is None:
+        return [f"{folder / MANIFEST}: missing or unreadable (a run that never finished?)"]
+    if doc.get("finished") is not True:
+        return [f"{folder / MANIFEST}: the run did not finish"]
+    problems = []
+    for rel, meta in doc.get("files", {}).items():
+        path = folder / rel
+        if not path.is_file():
+            problems.append(f"{path}: listed in {MANIFEST} but missing")
+        elif sha256_file(path) != meta.get("sha256"):
+            problems.append(f"{path}: changed since the run wrote it (SHA-256 differs)")
+    return problems
+
+
+__all__ = [
+    "MANIFEST",
+    "begin_run",
+    "figure_png",
+    "read_manifest",
+    "save_figure",
+    "sha256_file",
+    "verify_run",
+    "write_atomic",
+    "write_manifest",
+]

@@ -19,7 +19,7 @@ from mtorsim.response import (
     read_synergyfinder_csv,
     score,
 )
-from mtorsim.response.synergy import write_synergyfinder_csv
+from mtorsim.response.synergy_io import write_synergyfinder_csv
 
 
 @pytest.fixture(scope="module")

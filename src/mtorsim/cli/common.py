@@ -113,6 +113,14 @@ def domain_type(name: str) -> DomainType:
     return DomainType(name)
 
 
+def command_line() -> str:
+    """The command line that is running, as a shell would take it back."""
+    import shlex
+
+    args = sys.argv[1:]
+    return " ".join(["mtorsim", *(shlex.quote(a) for a in args)])
+
+
 def say(as_json: bool) -> Callable[[str], None]:
     """Progress messages on stderr (none with --json)."""
     return (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
@@ -161,6 +169,7 @@ class MtorsimGroup(click.Group):
 __all__ = [
     "DomainType",
     "MtorsimGroup",
+    "command_line",
     "console",
     "data_dir_option",
     "domain_type",

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 
 from mtorsim.cli.common import (
+    command_line,
     domain_type,
     echo_json,
     echo_wrapped,
@@ -180,7 +181,6 @@ def trial_run(
             calibration=label,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    files = write_trial_outputs(result, out)
     interval = None
     if replicates > 0:
         from mtorsim.inference.validate import ensemble_interval
@@ -188,8 +188,9 @@ def trial_run(
         interval = ensemble_interval(
             d, replicates, seed, patients, calibrations, progress=say(as_json)
         )
-        interval.save(out / "uncertainty.json")
-        files["uncertainty"] = str(out / "uncertainty.json")
+    files = write_trial_outputs(
+        result, out, command_line(), {"uncertainty": interval} if interval else None
+    )
     if as_json:
         extra = {"uncertainty": interval.model_dump(mode="json")} if interval else {}
         echo_json(result.to_dict(include_patients=False) | {"files": files} | extra)

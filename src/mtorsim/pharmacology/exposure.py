@@ -8,8 +8,9 @@ drugs with their PK parameters and dose events, and gives **model-equivalent unb
 nM** (what the cell layer acts on, by the free-drug hypothesis)
 
 * :meth:`Exposure.on_grid` on a regular grid, by convolving each dose train with the
-  patient's impulse response (FFT).  This is exact at the grid points for doses given on
-  the grid (other dose times are rounded to it); it is the fast path's exposure.
+  patient's impulse response averaged over each grid interval (FFT).  This is exact for
+  doses given on the grid (other dose times are rounded to it) and conserves the exposure
+  of any peak, however short the drug's half-life; it is the fast path's exposure.
 * :meth:`Exposure.at` at any times, by closed-form superposition over the dose events
   (:meth:`LinearPK.concentration`); it is the exact path's exposure.
 
@@ -74,10 +75,14 @@ def _dosed(agent_id: str, regimen: Regimen, rec: DrugPK, kb: KnowledgeBase) -> D
 
 
 def concentration_on_grid(
-    p: PKParameters, events: Sequence[DoseEvent], n: int, step_h: float
+    p: PKParameters, events: Sequence[DoseEvent], n: int, step_h: float, mean: bool = True
 ) -> np.ndarray:
-    """Total concentration (mg/L) at ``k * step_h``, k < n: each route's dose train
-    convolved with its impulse response; exact at grid points for doses on the grid."""
+    """Total concentration (mg/L) on the grid ``k * step_h``, k < n: each route's dose
+    train convolved with its impulse response.  With ``mean`` (the default) each value is
+    the mean concentration over ``[(k - 1/2) step, (k + 1/2) step]`` (exact, from the
+    closed-form integral of the response), so the grid holds the exposure (AUC) of any
+    peak, however short; without, the concentration at the grid point.  Both are exact
+    for doses on the grid (other dose times are rounded to it)."""
     from scipy.signal import fftconvolve
 
     out = np.zeros(n)
@@ -97,7 +102,12 @@ def concentration_on_grid(
             train = groups[key] = np.zeros(n)
         train[k] += amount
     for (into, dur), train in groups.items():
-        kernel = LinearPK(p).impulse_response(np.arange(n) * step_h, into, dur)
+        pk, t = LinearPK(p), np.arange(n) * step_h
+        kernel = (
+            pk.interval_mean_response(t, step_h, into, dur)
+            if mean
+            else pk.impulse_response(t, into, dur)
+        )
         out += fftconvolve(train, kernel)[:n]
     return np.maximum(out, 0.0)
 

@@ -141,6 +141,8 @@ def comparison_text(result: TrialResult) -> list[str]:
         p = result.summary.published.comparison(c.key)
         if p is not None:
             text += f"; published {_pub(p, 2)}"
+        if c.note:
+            text += f" (note: {c.note})"
         out.append(text)
         if c.os_hazard_ratio is not None:
             text = (
@@ -161,7 +163,9 @@ def subgroup_table(table: SubgroupTable) -> Table:
             [
                 r.subgroup,
                 f"{r.n_experimental}/{r.n_control}",
-                _ci(r.hazard_ratio, r.ci_low, r.ci_high, 2) if r.estimated else "too few",
+                _ci(r.hazard_ratio, r.ci_low, r.ci_high, 2)
+                if r.estimated
+                else ("too few" if r.note is None else "not estimable"),
                 num(r.cox_p, 2),
             ]
             for r in table.rows

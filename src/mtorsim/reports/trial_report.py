@@ -1,15 +1,19 @@
 """The files of a virtual-trial run, built from its record: ``summary.json`` and
 ``patients.csv`` (:meth:`TrialResult.save`), ``km.png``, ``waterfall.png``, ``spider.png``,
-``forest.png`` and ``subgroups.csv`` (randomised designs) and a self-contained
-``report.html``."""
+``forest.png`` and ``subgroups.csv`` (randomised designs), a self-contained
+``report.html`` and, last, the manifest ``run.json``.  The data files are byte-identical on
+a re-run with the same seed; the report and the manifest carry the date."""
 
 from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from mtorsim.fileio import figure_png, write_atomic
+from mtorsim.fileio import begin_run, figure_png, write_atomic, write_manifest
 from mtorsim.reports.tables import comparison_text, summary_rows
 from mtorsim.trials.plots import km_plot, spider_plot, waterfall_plot
 from mtorsim.trials.results import TrialResult
@@ -20,13 +24,34 @@ OPTIONAL = ("forest.png", "subgroups.csv")
 DPI = 110
 
 
-def write_trial_outputs(result: TrialResult, out: Path) -> dict[str, str]:
-    """Write every output file into ``out`` (each atomically); returns name -> path."""
+def write_trial_outputs(
+    result: TrialResult,
+    out: Path,
+    command: str = "",
+    records: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Write every output file into ``out`` (each atomically), then the manifest
+    ``run.json`` last (:func:`mtorsim.fileio.write_manifest`); returns name -> path.
+    ``records`` are further records (with ``save``) written as ``<name>.json``; ``command``
+    is the command line that made the run (for the manifest and the report)."""
     import matplotlib
 
     matplotlib.use("Agg")
     out = Path(out)
+    prov = result.provenance
+    inputs = {
+        "design": prov.design,
+        "design_hash": prov.design_hash,
+        "model_hash": prov.model_hash,
+        "tumour_parameters_hash": prov.tumour_parameters_hash,
+        "seed": str(prov.seed),
+        "n_patients": str(prov.n_patients),
+        "calibration": str(prov.calibration),
+    }
+    previous = begin_run(out, command, inputs)
     files = {k: str(v) for k, v in result.save(out).items()}
+    for name, rec in (records or {}).items():
+        files[name] = str(rec.save(out / f"{name}.json"))
     pngs = {}
     for name, fn in (("km", km_plot), ("waterfall", waterfall_plot), ("spider", spider_plot)):
         pngs[name] = figure_png(fn(result), DPI)
@@ -41,13 +66,35 @@ def write_trial_outputs(result: TrialResult, out: Path) -> dict[str, str]:
         made |= {"forest.png", "subgroups.csv"}
     for name, data in pngs.items():
         files[name] = str(write_atomic(out / f"{name}.png", data))
-    for stale in set(OPTIONAL) - made:
+    for stale in set(OPTIONAL) - made:  # folders written before manifests existed
         (out / stale).unlink(missing_ok=True)
-    files["report"] = str(write_atomic(out / "report.html", html_report(result, pngs)))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    files["report"] = str(
+        write_atomic(out / "report.html", html_report(result, pngs, command, stamp))
+    )
+    write_manifest(out, files, command, inputs, previous)
     return files
 
 
-def html_report(result: TrialResult, pngs: dict[str, bytes]) -> str:
+#: what each figure shows (the report's captions)
+CAPTIONS = {
+    "km": "Kaplan-Meier estimate of progression-free survival per arm, with 95% confidence "
+    "bands, censoring marks and the number at risk; the hazard ratio is the Cox estimate of "
+    "the primary comparison.",
+    "waterfall": "Best change in the sum of target-lesion diameters from baseline, one bar "
+    "per patient, per arm; dashed lines at +20% (progression) and -30% (partial response), "
+    "RECIST 1.1.",
+    "spider": "Change in the sum of diameters over time for the first patients of the run, "
+    "to progression or censoring.",
+    "forest": "Hazard ratio (experimental vs control, Cox, stratified as the design says) "
+    "in each subgroup with 95% CI; subgroups with fewer than 10 patients per arm or 10 "
+    "events are not shown.",
+}
+
+
+def html_report(
+    result: TrialResult, pngs: dict[str, bytes], command: str = "", stamp: str = ""
+) -> str:
     rows = summary_rows(result)
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0]) if rows else ""
     body = "".join(
@@ -55,8 +102,17 @@ def html_report(result: TrialResult, pngs: dict[str, bytes]) -> str:
     )
     imgs = "".join(
         f'<figure><img alt="{k}" src="data:image/png;base64,{base64.b64encode(v).decode()}">'
-        f"<figcaption>{k}</figcaption></figure>"
-        for k, v in pngs.items()
+        f"<figcaption><b>Figure {i}.</b> {html.escape(CAPTIONS.get(k, k))}</figcaption>"
+        "</figure>"
+        for i, (k, v) in enumerate(pngs.items(), start=1)
+    )
+    made = (
+        f"<p>Made by <code>{html.escape(command)}</code>"
+        + (f" on {html.escape(stamp)}" if stamp else "")
+        + f" (mtorsim {html.escape(result.provenance.mtorsim_version)}, seed "
+        f"{result.provenance.seed}, N {result.provenance.n_patients}).</p>"
+        if command
+        else ""
     )
     exact = result.summary.exact_check
     exact_html = (
@@ -79,6 +135,7 @@ th{{background:#f0f0f0}}img{{max-width:100%}}figure{{margin:1em 0}}</style>
 </head><body>
 <h1>{html.escape(d.name)}: virtual trial</h1>
 <p>{html.escape(d.population.description)}. Source: {html.escape(d.source)}.</p>
+{made}
 <h2>Results (simulated beside published)</h2>
 <table><tr>{head}</tr>{body}</table>
 {comps}
@@ -92,4 +149,4 @@ design.</p>
 """
 
 
-__all__ = ["html_report", "write_trial_outputs"]
+__all__ = ["CAPTIONS", "html_report", "write_trial_outputs"]

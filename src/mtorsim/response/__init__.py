@@ -8,9 +8,9 @@ from mtorsim.response.synergy import (
     SynergyInputError,
     SynergyResult,
     fit_ll4,
-    read_synergyfinder_csv,
     score,
 )
+from mtorsim.response.synergy_io import read_synergyfinder_csv, write_synergyfinder_csv
 
 __all__ = [
     "LL4",
@@ -26,4 +26,5 @@ __all__ = [
     "fit_ll4",
     "read_synergyfinder_csv",
     "score",
+    "write_synergyfinder_csv",
 ]

@@ -18,7 +18,7 @@ from mtorsim.trials.results import (
     Rate,
     TrialSummary,
 )
-from mtorsim.trials.stats import cox_hazard_ratio, km_summary, rate_ci
+from mtorsim.trials.stats import cox_or_note, km_summary, rate_ci
 
 #: response endpoints and the best-response categories they count
 RESPONSE_ENDPOINTS = {N.ORR: N.RESPONDERS, N.DCR: N.DISEASE_CONTROL}
@@ -56,20 +56,18 @@ def compare(design: Design, frame: pd.DataFrame, experimental: str, control: str
     )
     if not ok:
         return Comparison(experimental=experimental, control=control, note="no events")
-    out = Comparison(
-        experimental=experimental,
-        control=control,
-        **cox_hazard_ratio(frame, experimental, control, strata),
-    )
+    fit, note = cox_or_note(frame, experimental, control, strata)
+    if fit is None:
+        return Comparison(experimental=experimental, control=control, note=note)
+    out = Comparison(experimental=experimental, control=control, note=note, **fit)
     deaths = sub[N.OS_EVENT].astype(bool) if N.OS_EVENT in sub else None
     if (
         "OS" in design.endpoints
         and deaths is not None
         and all((deaths & (sub[N.ARM] == x)).any() for x in (experimental, control))
     ):
-        try:
-            os_hr = cox_hazard_ratio(frame, experimental, control, strata, N.OS_MONTHS, N.OS_EVENT)
-        except ValueError:  # lifelines' ConvergenceError: no OS HR, the PFS HR stands
+        os_hr, _ = cox_or_note(frame, experimental, control, strata, N.OS_MONTHS, N.OS_EVENT)
+        if os_hr is None:  # no OS HR; the PFS HR stands
             return out
         out.os_hazard_ratio = os_hr["hazard_ratio"]
         out.os_ci_low, out.os_ci_high = os_hr["ci_low"], os_hr["ci_high"]

@@ -66,6 +66,22 @@ def km_plot(result: TrialResult, ax: Any = None) -> Any:
         )
     if fitters:
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
+        # lifelines counts those still at risk just after time 0, so patients censored at
+        # time 0 (withdrawn before any assessment) are in N but not in the first column
+        at_zero = int(
+            ((result.patients[N.PFS_MONTHS] <= 0) & ~result.patients[N.EVENT].astype(bool)).sum()
+        )
+        if at_zero:
+            ax.annotate(
+                f"at risk at 0 excludes the {at_zero} patient(s) censored at time 0 "
+                "(withdrawn before the first assessment)",
+                xy=(0.0, 0.0),
+                xycoords="figure fraction",
+                xytext=(4, 2),
+                textcoords="offset points",
+                fontsize=7,
+                color="dimgrey",
+            )
     return ax
 
 
@@ -138,8 +154,23 @@ def forest_plot(table: SubgroupTable, ax: Any = None) -> Any:
 
     rows = [r for r in table.rows if r.hazard_ratio is not None]
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 2.0), layout="constrained")
     y = np.arange(len(rows))[::-1]
+    top = len(rows) - 0.4
+    for x, text, ha in (
+        (-0.01, "subgroup", "right"),
+        (1.02, "HR (95% CI)   n exp/ctl", "left"),
+    ):
+        ax.text(
+            x,
+            top,
+            text,
+            transform=ax.get_yaxis_transform(),
+            ha=ha,
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+        )
     for yi, r in zip(y, rows, strict=True):
         ax.plot([r.ci_low, r.ci_high], [yi, yi], color="k", lw=1.2)
         ax.plot(r.hazard_ratio, yi, "s", color="tab:blue", ms=6)
@@ -164,6 +195,22 @@ def forest_plot(table: SubgroupTable, ax: Any = None) -> Any:
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, [r.subgroup for r in rows])
+    ax.set_ylim(-0.8, len(rows) + 0.2)
+    # which side favours which arm (HR < 1: fewer events on the experimental arm)
+    for x, text, ha in (
+        (0.97, f"<- favours {table.experimental}", "right"),
+        (1.03, f"favours {table.control} ->", "left"),
+    ):
+        ax.text(
+            x,
+            -0.13,
+            text,
+            transform=ax.get_xaxis_transform(),
+            ha=ha,
+            va="top",
+            fontsize=8,
+            color="dimgrey",
+        )
     ax.set(
         xlabel="hazard ratio (95% CI), log scale",
         title=f"{table.name}: hazard ratio by subgroup (virtual, N = {table.n_patients})",

@@ -78,17 +78,47 @@ def _chunk_record(o: PatientOutcome, keep_curve: bool) -> dict[str, Any]:
     return rec
 
 
-def _read_chunk(path: Path, n: int) -> list[dict[str, Any]] | None:
-    """A checkpointed chunk, or None if it is missing or unreadable (then it is redone)."""
+def _chunk_digest(key: str, start: int, records: list[dict[str, Any]]) -> str:
+    text = json.dumps([key, start, records], sort_keys=True, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write_chunk(path: Path, key: str, start: int, records: list[dict[str, Any]]) -> None:
+    doc = {
+        "kind": "trial-chunk",
+        "key": key,
+        "start": start,
+        "n": len(records),
+        "sha256": _chunk_digest(key, start, records),
+        "records": records,
+    }
+    write_atomic(path, json.dumps(doc, allow_nan=False))
+
+
+def _read_chunk(path: Path, key: str, start: int, n: int) -> list[dict[str, Any]] | None:
+    """A checkpointed chunk, verified, or None (then it is redone): missing, unreadable,
+    of another run (key), or changed since it was written (hash) — never reused."""
+    from mtorsim.knowledge.domains import suspect
+
     if not path.is_file():
         return None
     try:
-        chunk = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        ok = (
+            isinstance(doc, dict)
+            and doc.get("kind") == "trial-chunk"
+            and doc.get("key") == key
+            and doc.get("start") == start
+            and isinstance(doc.get("records"), list)
+            and len(doc["records"]) == n
+            and doc.get("sha256") == _chunk_digest(key, start, doc["records"])
+        )
+    except (OSError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        suspect(f"{path}: damaged, changed or of another run; its patients are recomputed")
         return None
-    if not isinstance(chunk, list) or len(chunk) != n:
-        return None
-    return chunk
+    return list(doc["records"])
 
 
 def run_trial(
@@ -161,7 +191,7 @@ def run_trial(
     for start in range(0, n, CHUNK):
         idx = range(start, min(n, start + CHUNK))
         path = checkpoint_dir / key / f"chunk-{start:06d}.json" if checkpoint_dir else None
-        chunk = _read_chunk(path, len(idx)) if path is not None else None
+        chunk = _read_chunk(path, key, start, len(idx)) if path is not None else None
         if chunk is None:
             outs = [
                 simulate_patient(d, pt, effects[pt.arm], tm)
@@ -169,7 +199,7 @@ def run_trial(
             ]
             chunk = [_chunk_record(o, o.index < CURVES_KEPT) for o in outs]
             if path is not None:
-                write_atomic(path, json.dumps(chunk, allow_nan=False))
+                _write_chunk(path, key, start, chunk)
         records.extend(chunk)
         done += len(idx)
         if progress:

@@ -84,6 +84,38 @@ def cox_hazard_ratio(
     }
 
 
+def _finite_fit(fit: dict[str, Any]) -> bool:
+    return all(math.isfinite(fit[k]) and fit[k] > 0 for k in ("hazard_ratio", "ci_low", "ci_high"))
+
+
+def cox_or_note(
+    frame: pd.DataFrame,
+    experimental: str,
+    control: str,
+    strata: list[str] | None = None,
+    time: str = N.PFS_MONTHS,
+    event: str = N.EVENT,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """:func:`cox_hazard_ratio`, or unstratified when the stratified model does not
+    converge or gives an infinite interval (strata too thin, an arm without events in a
+    stratum), or None; with a note saying which."""
+    attempts = [list(strata or [])] + ([[]] if strata else [])
+    for k, use in enumerate(attempts):
+        try:
+            fit = cox_hazard_ratio(frame, experimental, control, use, time, event)
+        except ValueError:  # lifelines' ConvergenceError
+            continue
+        if _finite_fit(fit):
+            note = None
+            if k > 0:
+                note = (
+                    f"the Cox model stratified by {len(attempts[0])} factors did not converge "
+                    f"over {len(frame)} patients; the HR is unstratified"
+                )
+            return fit, note
+    return None, "the Cox model did not converge (too few patients or events per arm)"
+
+
 def stratified_logrank(
     time: np.ndarray, event: np.ndarray, group: np.ndarray, strata: np.ndarray | None = None
 ) -> dict[str, float]:

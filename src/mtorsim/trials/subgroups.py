@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mtorsim.knowledge import names as N
 from mtorsim.trials.results import Provenance, Record, TrialResult
-from mtorsim.trials.stats import cox_hazard_ratio
+from mtorsim.trials.stats import cox_or_note
 
 #: dose-intensity split of the experimental arm (mg/day): the review's BOLERO-2 analysis
 #: (knowledge base outcomes bolero-2.dose-intensity.pfs.hr.lt-7.5 / .ge-7.5)
@@ -28,6 +28,7 @@ class SubgroupRow(Record):
     ci_low: float | None = None
     ci_high: float | None = None
     cox_p: float | None = None
+    note: str | None = None
 
     @property
     def estimated(self) -> bool:
@@ -85,10 +86,14 @@ def subgroups(result: TrialResult) -> SubgroupTable | None:
         n_c = int((sub[N.ARM] == d.control).sum())
         row = SubgroupRow(subgroup=name, n_experimental=n_e, n_control=n_c)
         if min(n_e, n_c) >= MIN_PER_ARM and sub[N.EVENT].sum() >= MIN_EVENTS:
-            hr = cox_hazard_ratio(sub, d.experimental, d.control, strata)
-            row = row.model_copy(
-                update={k: hr[k] for k in ("hazard_ratio", "ci_low", "ci_high", "cox_p")}
-            )
+            hr, note = cox_or_note(sub, d.experimental, d.control, strata)
+            if hr is not None:
+                row = row.model_copy(
+                    update={k: hr[k] for k in ("hazard_ratio", "ci_low", "ci_high", "cox_p")}
+                    | {"note": note}
+                )
+            else:
+                row = row.model_copy(update={"note": note})
         rows.append(row)
     return SubgroupTable(
         design=d.id,
