@@ -50,3 +50,15 @@ def review_text() -> str:
 @pytest.fixture(scope="session")
 def review_flat(review_text: str) -> str:
     return collapse(review_text)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Outcome counts of the property-based suite by category (tests/test_fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("tests.test_fuzz") or sys.modules.get("test_fuzz")
+    tally = getattr(fuzz, "TALLY", None)
+    if tally:
+        terminalreporter.write_sep("-", f"generated cases: {sum(tally.values())}")
+        for key in sorted(tally):
+            terminalreporter.write_line(f"{key}: {tally[key]}")

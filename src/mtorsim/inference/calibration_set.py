@@ -26,7 +26,7 @@ CALIBRATION_SET_FORMAT = "1.0"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ParameterRow(_Strict):

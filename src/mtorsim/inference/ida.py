@@ -102,7 +102,7 @@ def exponential_ida_median(median_a: float, median_b: float, rho: float) -> floa
 class Monotherapy(BaseModel):
     """One drug's published single-agent median PFS/TTP and the settings it is used for."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     drug: str
     settings: list[Setting] = Field(min_length=1)
     median_pfs_months: float = Field(gt=0, lt=1000, allow_inf_nan=False)
@@ -111,7 +111,7 @@ class Monotherapy(BaseModel):
 
 
 class MonotherapyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     format_version: str
     entries: list[Monotherapy]
 

@@ -48,7 +48,9 @@ NCT_PATTERN = re.compile(r"^NCT\d{8}$")
 class Record(BaseModel):
     """Base of every record: unknown fields are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False
+    )
 
 
 class Cited(Record):

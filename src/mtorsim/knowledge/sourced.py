@@ -20,7 +20,7 @@ class Sourced(BaseModel):
     0.56
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     value: float = Field(allow_inf_nan=False, description="the number (finite)")
     source: str = Field(
         min_length=3, description="citation, 'calibrated: <to what>' or 'assumed: <why>'"

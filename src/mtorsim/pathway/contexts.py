@@ -24,7 +24,7 @@ from mtorsim.knowledge.vocab import Subtype
 class Context(BaseModel):
     """A signalling context: cell line or derived resistance state."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     format_version: Literal["1.0"] = "1.0"
     name: str
     description: str

@@ -26,7 +26,7 @@ PK_FORMAT = "1.0"
 class DrugPK(BaseModel):
     """One drug's linear PK model, with where every number came from."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     molecular_weight: Sourced
     matrix: str = Field(description="what the concentrations are measured in (plasma, blood...)")
     CL: Sourced
@@ -82,7 +82,7 @@ class DrugPK(BaseModel):
 
 
 class PKFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     format_version: str
     drugs: dict[str, DrugPK]
 

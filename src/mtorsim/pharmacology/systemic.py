@@ -30,7 +30,7 @@ SYSTEMIC_FORMAT = "1.0"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AromataseInhibition(_Strict):

@@ -53,7 +53,7 @@ DEFAULT_DOUBLING_TIME_H = 40.0  # assumed: mid-range of breast cancer lines in c
 class CytotoxicParams(BaseModel):
     """Kill parameters of one cytotoxic agent (or a pointer to its active form)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     ec50_nM: Sourced | None = None
     hill: Sourced | None = None
     kmax_per_h: Sourced | None = None
@@ -69,7 +69,7 @@ class CytotoxicParams(BaseModel):
 
 
 class LinkParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     basal_death_fraction: Sourced
     survival_exponent: Sourced
     er_deprivation_death: Sourced
@@ -110,7 +110,7 @@ def er_deprivation(er: Any, er0: float) -> Any:
 
 
 class CytotoxicFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     format_version: str
     link: LinkParams
     agents: dict[str, CytotoxicParams]

@@ -42,7 +42,7 @@ class Toxicity:
 class AgentToxicity(BaseModel):
     """One agent's dose-limiting events in ``data/toxicity.yaml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     incidence_outcomes: list[str] = Field(min_length=1, description="knowledge-base outcome ids")
     incidence_note: str = Field(min_length=3)
     onset_mean_days: Sourced
@@ -51,7 +51,7 @@ class AgentToxicity(BaseModel):
 
 
 class ToxicityFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     format_version: str
     agents: dict[str, AgentToxicity]
 

@@ -72,7 +72,7 @@ class LogNormal(BaseModel):
     """A log-normal population distribution given by its median and CV, with a source;
     draws below ``minimum`` are raised to it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     median: float = Field(gt=0, allow_inf_nan=False)
     cv: float = Field(ge=0, allow_inf_nan=False)
     minimum: float = Field(default=0.0, ge=0, allow_inf_nan=False)
@@ -97,7 +97,7 @@ class ClassLink(BaseModel):
     relative to the patient's effect scale and its factor ``resistance`` on the patient's
     acquired-resistance rate."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     weight: Sourced
     resistance: Sourced
 
@@ -117,7 +117,7 @@ SETTING_FIELDS = ("growth", "post_progression_months")
 class SameAs(BaseModel):
     """A number a setting takes from another setting, and why."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     setting: Setting
     source: str = Field(min_length=3)
 
@@ -126,7 +126,7 @@ class SettingParams(BaseModel):
     """A clinical setting: its growth-rate factor, the mix of endocrine traits and the
     median survival after progression (its own, or another setting's)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     description: str
     growth: Sourced = Field(description="factor on the population median growth rate")
     post_progression_months: Sourced | None = Field(
@@ -166,7 +166,7 @@ class PopulationTumour(BaseModel):
     """The tumour parameters' population distributions, the drug-class links, the
     endocrine traits and the clinical settings (``data/tumour.yaml``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     format_version: str
     growth_rate_per_day: LogNormal
     effect_scale: LogNormal
