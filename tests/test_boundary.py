@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -296,3 +297,78 @@ def test_concentrations_outside_their_domain_are_refused() -> None:
 
     with pytest.raises(MtorsimError, match=r"allowed a finite number in \[0, 10,000,000\] nM"):
         parse_concentration("1e30nM")
+
+
+# ------------------------------------------------------------------ statistics and figures
+def test_few_replicates_warn_before_any_trial_runs() -> None:
+    from mtorsim.inference.validate import validate
+
+    with (
+        pytest.warns(SuspectInputWarning, match=r"2 replicate trials: each 95% interval"),
+        pytest.raises(MtorsimError),
+    ):
+        validate(designs=["no-such-design"], replicates=2)
+
+
+def test_too_many_strata_fall_back_to_an_unstratified_hr_with_a_note() -> None:
+    """Ten stratification factors over 30 patients: the stratified Cox model cannot be fitted
+    (was lifelines' ConvergenceError); the HR is the unstratified one, which equals a
+    direct lifelines fit without strata, and the note says so."""
+    from lifelines import CoxPHFitter
+
+    from mtorsim.knowledge import names as N
+    from mtorsim.trials.run import run_trial
+
+    def edit(r: dict[str, Any]) -> None:
+        r["stratification"] = [
+            {"name": f"f{i}", "prevalence": {"value": 0.5, "source": "assumed: test"}}
+            for i in range(10)
+        ]
+
+    d = parse_design(_bolero(edit), "strata.yaml")
+    res = run_trial(d, n_patients=30, seed=2)
+    c = res.comparison
+    assert c is not None and c.note is not None and "unstratified" in c.note
+    assert c.stratified_by == []
+    f = res.patients
+    data = pd.DataFrame(
+        {
+            "T": f[N.PFS_MONTHS].astype(float),
+            "E": f[N.EVENT].astype(bool),
+            "treat": (f[N.ARM] == "eve-exe").astype(float),
+        }
+    )
+    direct = CoxPHFitter().fit(data, "T", "E")
+    assert c.hazard_ratio == pytest.approx(float(np.exp(direct.params_["treat"])), rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def bolero200() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mtorsim.trials.run import run_trial
+
+    return run_trial("bolero-2", n_patients=200, seed=5)
+
+
+def test_km_at_risk_row_explains_patients_censored_at_zero(bolero200: Any) -> None:
+    from mtorsim.knowledge import names as N
+
+    res = bolero200
+    zero = int(((res.patients[N.PFS_MONTHS] <= 0) & ~res.patients[N.EVENT].astype(bool)).sum())
+    texts = [t.get_text() for t in res.plot().texts]
+    notes = [t for t in texts if "censored at time 0" in t]
+    assert zero > 0  # seed 5 has some: the note is tested, not skipped
+    assert notes == ([f"at risk at 0 excludes the {zero} patient(s) censored at time 0 "
+                      "(withdrawn before the first assessment)"] if zero else [])  # fmt: skip
+
+
+def test_forest_plot_has_headers_and_favours_labels(bolero200: Any) -> None:
+    from mtorsim.trials.subgroups import subgroups
+
+    table = subgroups(bolero200)
+    assert table is not None
+    texts = {t.get_text() for t in table.plot().texts}
+    assert {"subgroup", "<- favours eve-exe", "favours pbo-exe ->"} <= texts
+    assert any(t.startswith("HR (95% CI)") for t in texts)

@@ -218,3 +218,44 @@ def test_combo_and_synergy_cli(tmp_path) -> None:  # type: ignore[no-untyped-def
     assert again["bliss"]["summary"] == pytest.approx(doc["scores"]["bliss"]["summary"], abs=1e-3)
     code, _, err = run("combo", "--context", "BT474", "--drugs", "everolimus")
     assert code == 2 and "exactly two agents" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["agents"],
+        ["agents", "everolimus"],
+        ["trials"],
+        ["outcomes", "--trial", "bolero-2"],
+        ["trial", "list"],
+        ["pathway", "contexts"],
+        ["pk", "--drug", "everolimus", "--regimen", "10 mg daily"],
+    ],
+)
+def test_every_table_fits_80_columns(args: list[str]) -> None:
+    out = CliRunner().invoke(main, args, env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    assert max(len(line) for line in out.output.splitlines()) <= 80
+
+
+def test_main_job_table_reads_correctly_at_80_columns(tmp_path: Path) -> None:
+    """The first command's table at 80 columns: one line per arm, with its id, N, events,
+    median and CI, the published median and the rates with their published values
+    beside, recomputed here from the run's own record."""
+    from mtorsim.trials import TrialResult
+
+    out = CliRunner().invoke(
+        main,
+        ["trial", "run", "bolero-2", "--patients", "60", "--out", str(tmp_path)],
+        env={"COLUMNS": "80"},
+    )
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    r = TrialResult.load(tmp_path)
+    for arm in r.summary.arms:
+        (row,) = [line for line in lines if line.startswith(f"│{arm.id} ")]
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert cells[1] == str(arm.n) and cells[2] == str(arm.events)
+        assert cells[3].startswith(f"{arm.pfs.median:.1f} (")
+        assert f"[{r.summary.published.arm(arm.id, 'ORR').value:g}]" in cells[5]

@@ -27,7 +27,7 @@ from mtorsim.errors import MtorsimError
 @click.option(
     "--ensemble-size",
     "ensemble_size",
-    type=int,
+    type=domain_type("ensemble size"),
     default=None,
     help="Parameter sets drawn from the fit's Gauss-Newton covariance (0: no uncertainty).",
 )
@@ -95,6 +95,18 @@ def calibrate_cmd(
         params,
     )
     print_pair("targets", fit)
+    if quick:
+        echo_wrapped(
+            "note: --quick runs a few evaluations on small cohorts: the optimiser has not "
+            "converged, so the fitted values are a look, not a calibration, and the SDs "
+            "(Gauss-Newton at a point that is not an optimum; 0 or blank where the objective "
+            "did not move) do not measure uncertainty"
+        )
+    elif any(p.sd_scaled == 0 for p in result.parameters):
+        echo_wrapped(
+            "note: an SD of 0 means the objective did not move with that parameter near the "
+            "fit (unidentified there), not that it is known exactly"
+        )
     click.echo(f"wrote {files['record']} (use it with --calibration) and {files['figure']}")
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,6 +114,36 @@ def domain_type(name: str) -> DomainType:
     return DomainType(name)
 
 
+@contextlib.contextmanager
+def progress_bar(description: str, as_json: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (done/total, elapsed and remaining time) while the block
+    runs; yields ``update(done, total)``.  Off with --json or when stderr is not a
+    terminal, where the description is printed once instead."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    show = not as_json and sys.stderr.isatty()
+    if not as_json and not show:
+        click.echo(f"{description} ...", err=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        "remaining",
+        TimeRemainingColumn(),
+        disable=not show,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def command_line() -> str:
     """The command line that is running, as a shell would take it back."""
     import shlex
@@ -179,6 +210,7 @@ __all__ = [
     "load_kb",
     "print_pair",
     "print_table",
+    "progress_bar",
     "save_plot",
     "say",
 ]

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from mtorsim.cli.common import data_dir_option, echo_json, json_option, load_kb, print_table
+from mtorsim.cli.common import (
+    console,
+    data_dir_option,
+    echo_json,
+    json_option,
+    load_kb,
+    print_table,
+)
 from mtorsim.fileio import write_atomic
 from mtorsim.knowledge import query, schema
 from mtorsim.knowledge.lint import lint as run_lint
@@ -82,7 +89,12 @@ def _print_agent_detail(a: Any) -> None:
     lines.append(f"  refs:         {a.refs}")
     if a.note:
         lines.append(f"  note:         {a.note}")
-    click.echo("\n".join(lines))
+    # each field wrapped to the table width, continuation lines under the value
+    import textwrap
+
+    width = console().width
+    for line in lines:
+        click.echo(textwrap.fill(line, width=width, subsequent_indent=" " * 16))
 
 
 @click.command()

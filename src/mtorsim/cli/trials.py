@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from mtorsim.cli.common import (
     command_line,
@@ -20,6 +18,7 @@ from mtorsim.cli.common import (
     plot_option,
     print_pair,
     print_table,
+    progress_bar,
     save_plot,
     say,
 )
@@ -145,8 +144,6 @@ def trial_run(
     as_json: bool,
 ) -> None:
     """Run a virtual trial (built-in id such as bolero-2, or a design YAML path)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from mtorsim.inference.records import apply_calibrations
     from mtorsim.reports import arm_table, comparison_text, write_trial_outputs
     from mtorsim.trials.design import load_design
@@ -160,16 +157,7 @@ def trial_run(
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
     out = Path(out_dir) if out_dir else Path("mtorsim-out") / d.id
-    show = not as_json and sys.stderr.isatty()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=not show,
-        console=Console(stderr=True),
-    ) as bar:
-        task = bar.add_task(f"{d.name}: virtual patients", total=None)
+    with progress_bar(f"{d.name}: virtual patients", as_json) as update:
         result = run_trial(
             d,
             n_patients=patients,
@@ -179,7 +167,7 @@ def trial_run(
             tumour=tumour,
             model=cells,
             calibration=label,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=update,
         )
     interval = None
     if replicates > 0:
@@ -255,9 +243,10 @@ def trial_subgroups(
 
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
-    res = run_trial(
-        d, patients or 3 * d.n_patients, seed, tumour=tumour, model=cells, calibration=label
-    )
+    n = patients or 3 * d.n_patients
+    how = "" if patients else f" (3 x the design's N = {d.n_patients}, for subgroup precision)"
+    with progress_bar(f"{d.name}: {n} virtual patients{how}", as_json) as update:
+        res = run_trial(d, n, seed, tumour=tumour, model=cells, calibration=label, progress=update)
     table = subgroups(res)
     if table is None:
         raise MtorsimError(f"{d.id} has no experimental and control arm to compare")
@@ -304,17 +293,19 @@ def trial_sensitivity(
     from mtorsim.reports.tables import sensitivity_table
 
     tumour, cells, label = apply_calibrations(calibrations)
-    bar = say(as_json)
-    res = morris_hr(
-        design,
-        trajectories,
-        patients,
-        seed,
-        tumour=tumour,
-        model=cells,
-        calibration=label,
-        progress=lambda i, n: bar(f"run {i}/{n}") if i % 10 == 0 or i == n else None,
-    )
+    with progress_bar(
+        f"{design}: Morris trajectories x {patients} patients per run", as_json
+    ) as update:
+        res = morris_hr(
+            design,
+            trajectories,
+            patients,
+            seed,
+            tumour=tumour,
+            model=cells,
+            calibration=label,
+            progress=update,
+        )
     out = Path(out_dir) if out_dir else Path("mtorsim-out") / f"{res.design}-sensitivity"
     files = write_sensitivity_outputs(res, out)
     if as_json:

@@ -131,6 +131,7 @@ DOMAINS: dict[str, Domain] = {
         _d("starts", 1, 1000, integer=True, why="each optimiser start is a full local fit"),
         _d("max evals", 1, 1_000_000, integer=True, why="evaluations per optimiser start"),
         _d("workers", 1, 64, integer=True, why="processes on one machine"),
+        _d("ensemble size", 0, 1000, integer=True, why="parameter sets kept from the fit"),
         _d("trajectories", 1, 1000, integer=True, why="Morris trajectories (SALib)"),
         # ---------------------------------------------------------------- the patient
         _d(
