@@ -372,3 +372,52 @@ def test_forest_plot_has_headers_and_favours_labels(bolero200: Any) -> None:
     texts = {t.get_text() for t in table.plot().texts}
     assert {"subgroup", "<- favours eve-exe", "favours pbo-exe ->"} <= texts
     assert any(t.startswith("HR (95% CI)") for t in texts)
+
+
+def test_experimental_equal_to_control_is_refused() -> None:
+    # was: lifelines ConvergenceError
+    def edit(r: dict[str, Any]) -> None:
+        r["control"] = "eve-exe"
+
+    with pytest.raises(DesignError, match=r"experimental and control must be different arms"):
+        parse_design(_bolero(edit), "my.yaml")
+
+
+def test_combo_scores_a_three_by_three_matrix() -> None:
+    args = ["combo", "--context", "MCF7", "--drugs", "everolimus,paclitaxel"]
+    args += ["--doses1", "0,1,10", "--doses2", "0,1,10", "--json"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    import json
+
+    doc = json.loads(out.output)
+    assert _finite_doc(doc)
+
+
+def _finite_doc(obj: Any) -> bool:
+    if isinstance(obj, dict):
+        return all(_finite_doc(v) for v in obj.values())
+    if isinstance(obj, list):
+        return all(_finite_doc(v) for v in obj)
+    return not isinstance(obj, float) or math.isfinite(obj)
+
+
+def test_a_single_arm_run_into_an_old_folder_leaves_no_stale_outputs(tmp_path: Path) -> None:
+    """A randomised run then a single-arm run into the same folder: the forest plot and the
+    subgroup table of the first are gone, and the manifest lists only the second's files."""
+    from mtorsim.fileio import read_manifest, verify_run
+
+    for design in ("bolero-2", "perez-weekly-paclitaxel"):
+        args = ["trial", "run", design, "--patients", "40", "--out", str(tmp_path)]
+        out = CliRunner().invoke(main, args)
+        assert out.exit_code == 0, out.output
+    assert not (tmp_path / "forest.png").exists() and not (tmp_path / "subgroups.csv").exists()
+    doc = read_manifest(tmp_path)
+    assert doc is not None and doc["inputs"]["design"] == "perez-weekly-paclitaxel"
+    assert "forest.png" not in doc["files"] and verify_run(tmp_path) == []
+
+
+def test_subgroups_says_how_many_patients_it_runs(tmp_path: Path) -> None:
+    out = CliRunner().invoke(main, ["trial", "subgroups", "tamrad", "--patients", "40"])
+    assert out.exit_code == 0, out.output
+    assert "TAMRAD: 40 virtual patients ..." in out.output
