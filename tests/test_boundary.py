@@ -384,22 +384,28 @@ def test_experimental_equal_to_control_is_refused() -> None:
 
 
 def test_combo_scores_a_three_by_three_matrix() -> None:
-    args = ["combo", "--context", "MCF7", "--drugs", "everolimus,paclitaxel"]
-    args += ["--doses1", "0,1,10", "--doses2", "0,1,10", "--json"]
-    out = CliRunner().invoke(main, args)
-    assert out.exit_code == 0, out.output
+    """A 3x3 matrix of an inactive pair (everolimus at femtomolar doses, lapatinib in
+    MCF7): every score is a number (JSON null would be a non-finite one) and, the pair
+    doing nothing together beyond what each does alone, every method's summary is within
+    1 point of 0 (ZIP was +48 when one LL.4 start stuck at slope 0)."""
     import json
 
+    args = ["combo", "--context", "MCF7", "--drugs", "everolimus,lapatinib"]
+    args += ["--doses1", "0,1e-6,1e-5", "--doses2", "0,1,10", "--json"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
-    assert _finite_doc(doc)
+    assert _no_nulls(doc)
+    for method, s in doc["scores"].items():
+        assert abs(s["summary"]) < 1.0, (method, s["summary"])
 
 
-def _finite_doc(obj: Any) -> bool:
+def _no_nulls(obj: Any) -> bool:
     if isinstance(obj, dict):
-        return all(_finite_doc(v) for v in obj.values())
+        return all(_no_nulls(v) for v in obj.values())
     if isinstance(obj, list):
-        return all(_finite_doc(v) for v in obj)
-    return not isinstance(obj, float) or math.isfinite(obj)
+        return all(_no_nulls(v) for v in obj)
+    return obj is not None
 
 
 def test_a_single_arm_run_into_an_old_folder_leaves_no_stale_outputs(tmp_path: Path) -> None:
@@ -421,3 +427,72 @@ def test_subgroups_says_how_many_patients_it_runs(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["trial", "subgroups", "tamrad", "--patients", "40"])
     assert out.exit_code == 0, out.output
     assert "TAMRAD: 40 virtual patients ..." in out.output
+
+
+def test_a_manifest_never_deletes_outside_its_folder(tmp_path: Path) -> None:
+    """An old run.json that lists an absolute path, a '..' path or a path through a
+    folder that leads out, or a file changed since, deletes none of them; files the old
+    run wrote and nobody changed are removed."""
+    import hashlib
+    import json
+
+    from mtorsim.fileio import MANIFEST, begin_run, write_atomic, write_manifest
+
+    out, outside = tmp_path / "run", tmp_path / "outside"
+    (out / "adir").mkdir(parents=True)
+    outside.mkdir()
+    victim = outside / "notes.txt"
+    victim.write_text("keep")
+    stale = write_atomic(out / "old.png", b"png")
+    edited = write_atomic(out / "edited.csv", "1")
+
+    def sha(p: Path) -> str:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    files = {
+        str(victim): {"sha256": sha(victim)},
+        "../outside/notes.txt": {"sha256": sha(victim)},
+        "adir/../../outside/notes.txt": {"sha256": sha(victim)},
+        "old.png": {"sha256": sha(stale)},
+        "edited.csv": {"sha256": "0" * 64},
+        "weird": 3,
+    }
+    (out / MANIFEST).write_text(json.dumps({"files": files}))
+    previous = begin_run(out, "second", {})
+    write_manifest(out, {}, "second", {}, previous)
+    assert victim.read_text() == "keep" and edited.exists() and not stale.exists()
+    # a manifest of another shape is ignored, not a traceback
+    (out / MANIFEST).write_text(json.dumps({"files": ["x", 3]}))
+    write_manifest(out, {}, "third", {}, begin_run(out, "third", {}))
+
+
+def test_subgroups_default_is_three_times_n_and_says_so(tmp_path: Path) -> None:
+    def edit(r: dict[str, Any]) -> None:
+        r["n_patients"] = 12
+
+    design = tmp_path / "small.yaml"
+    design.write_text(yaml.safe_dump(_bolero(edit)))
+    out = CliRunner().invoke(main, ["trial", "subgroups", str(design), "--json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    assert json.loads(out.output)["n_patients"] == 36
+    out = CliRunner().invoke(main, ["trial", "subgroups", str(design)])
+    assert "36 virtual patients (3 x the design's N = 12" in out.output
+
+
+def test_report_and_manifest_say_when_and_how_the_run_was_made(tmp_path: Path) -> None:
+    import datetime
+    import json
+
+    from mtorsim.fileio import MANIFEST
+
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    args = ["trial", "run", "bolero-2", "--patients", "20", "--out", str(tmp_path)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    doc = json.loads((tmp_path / MANIFEST).read_text())
+    stamp = datetime.datetime.fromisoformat(doc["finished_at"])
+    assert before <= stamp <= datetime.datetime.now(datetime.UTC)
+    report = (tmp_path / "report.html").read_text()
+    assert f" on {doc['finished_at']} " in report
+    assert doc["inputs"]["n_patients"] == "20" and doc["inputs"]["seed"] == "20131"

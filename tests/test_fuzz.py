@@ -308,11 +308,28 @@ def test_pk_options_give_finite_json_or_a_usage_error(
 def test_trial_options_are_checked_before_any_work(patients: str, seed: str) -> None:
     """Bad numbers for --patients/--seed are refused by the option type (exit 2); the few
     valid draws are not run (a design that does not exist stops them first)."""
+    from mtorsim.knowledge.domains import DOMAINS
+
     args = ["trial", "run", "no-such-design", "--patients", patients, "--seed", seed]
     with no_hang():
         out = CliRunner().invoke(main, args)
     assert out.exit_code == 2 and "Traceback" not in out.output, out.output
-    TALLY["trial CLI: refused"] += 1
+
+    def ok(text: str, name: str) -> bool:
+        try:
+            return DOMAINS[name].contains(float(text))
+        except (ValueError, OverflowError):
+            return False
+
+    if not ok(patients, "patients"):
+        assert "Invalid value for '--patients'" in out.output, out.output
+        TALLY["trial CLI: bad --patients refused"] += 1
+    elif not ok(seed, "seed"):
+        assert "Invalid value for '--seed'" in out.output, out.output
+        TALLY["trial CLI: bad --seed refused"] += 1
+    else:  # both valid: the options passed, the design name stopped the run
+        assert "no built-in design 'no-such-design'" in out.output, out.output
+        TALLY["trial CLI: options accepted"] += 1
 
 
 @given(

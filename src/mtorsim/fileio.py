@@ -24,22 +24,41 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mtorsim.errors import MtorsimError
+
 MANIFEST = "run.json"
 MANIFEST_FORMAT = "1.0"
 
 
-def _file_mode() -> int:
-    """0666 less the process's umask (what open() would have given)."""
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it; else by the
+    set-and-restore of os.umask (not thread-safe, hence the first choice)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+def _file_mode() -> int:
+    """0666 less the process's umask (what open() would have given)."""
+    return 0o666 & ~_umask()
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise MtorsimError(
+            f"cannot write {path}: {exc.strerror or exc}; choose a folder you can write to"
+        ) from None
     try:
         if isinstance(data, bytes):
             with os.fdopen(fd, "wb") as fb:
@@ -49,8 +68,10 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
                 fh.write(data)
         os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise MtorsimError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     return path
 
@@ -73,6 +94,14 @@ def figure_png(ax_or_fig: Any, dpi: int = 120) -> bytes:
 def save_figure(ax_or_fig: Any, path: str | Path, dpi: int = 120) -> Path:
     """Write a figure as PNG atomically and close it."""
     return write_atomic(path, figure_png(ax_or_fig, dpi))
+
+
+def ensure_writable(folder: str | Path) -> Path:
+    """Make ``folder`` and check that a file can be written in it, before any long work."""
+    folder = Path(folder)
+    write_atomic(folder / ".mtorsim-write-test", b"")
+    (folder / ".mtorsim-write-test").unlink()
+    return folder
 
 
 def sha256_file(path: str | Path) -> str:
@@ -115,12 +144,33 @@ def begin_run(folder: str | Path, command: str, inputs: Mapping[str, str]) -> di
     return old
 
 
+def _listed_files(folder: Path, manifest: Mapping[str, Any] | None) -> dict[str, Path]:
+    """The files a manifest lists that lie inside ``folder`` (relative names without
+    ``..``, resolving inside it), by name; anything else in a manifest is ignored."""
+    files = (manifest or {}).get("files")
+    if not isinstance(files, dict):
+        return {}
+    root = folder.resolve()
+    out = {}
+    for rel, meta in files.items():
+        if not isinstance(rel, str) or not isinstance(meta, dict) or rel == MANIFEST:
+            continue
+        p = Path(rel)
+        if p.is_absolute() or ".." in p.parts:
+            continue
+        full = (folder / p).resolve()
+        if full.parent == root or root in full.parents:
+            out[rel] = folder / p
+    return out
+
+
 def write_manifest(
     folder: str | Path,
     files: Mapping[str, str | Path],
     command: str,
     inputs: Mapping[str, str],
     previous: Mapping[str, Any] | None = None,
+    finished_at: str | None = None,
     **extra: Any,
 ) -> Path:
     """Write ``run.json`` last: every file with its size and SHA-256, ``finished: true``.
@@ -136,15 +186,18 @@ def write_manifest(
         path = Path(p)
         rel = os.path.relpath(path, folder)
         listed[rel] = {"name": name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
-    for rel in (previous or {}).get("files", {}):
-        if rel not in listed and rel != MANIFEST and not rel.startswith(".."):
-            (folder / rel).unlink(missing_ok=True)
+    for rel, path in _listed_files(folder, previous).items():
+        meta = (previous or {})["files"][rel]
+        # only a plain file of this folder, written by mtorsim's earlier run and unchanged
+        # since (its recorded SHA-256), is removed: a manifest never deletes anything else
+        if rel not in listed and path.is_file() and sha256_file(path) == meta.get("sha256"):
+            path.unlink()
     doc = {
         "format_version": MANIFEST_FORMAT,
         "kind": "run-manifest",
         "command": command,
         "mtorsim_version": __version__,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_at": finished_at or datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": dict(inputs),
         "files": listed,
         **extra,
@@ -162,8 +215,15 @@ def verify_run(folder: str | Path) -> list[str]:
     if doc.get("finished") is not True:
         return [f"{folder / MANIFEST}: the run did not finish"]
     problems = []
-    for rel, meta in doc.get("files", {}).items():
-        path = folder / rel
+    files = doc.get("files")
+    if not isinstance(files, dict):
+        return [f"{folder / MANIFEST}: no file list"]
+    inside = _listed_files(folder, doc)
+    for rel, meta in files.items():
+        if rel not in inside:
+            problems.append(f"{folder / MANIFEST}: lists {rel!r}, which is not in the folder")
+            continue
+        path = inside[rel]
         if not path.is_file():
             problems.append(f"{path}: listed in {MANIFEST} but missing")
         elif sha256_file(path) != meta.get("sha256"):
@@ -174,6 +234,7 @@ def verify_run(folder: str | Path) -> list[str]:
 __all__ = [
     "MANIFEST",
     "begin_run",
+    "ensure_writable",
     "figure_png",
     "read_manifest",
     "save_figure",

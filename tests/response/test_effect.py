@@ -82,13 +82,15 @@ def test_class_shares_add_up_and_the_tumour_links_them_by_class(
     p = TumourParams(50.0, 0.003, 0.02, 0.0, 0.0, 1.0, endocrine="sensitive")
     rate = TumourModel(pop).rate(split.t_days, split.shares, p)
     by_hand = 0.003 + 0.02 * (2.0 * split.shares["signalling"] + 0.5 * split.shares["endocrine"])
-    np.testing.assert_allclose(rate, by_hand, rtol=1e-12)
+    # rounding only: the sum of terms of order 1e-3 can cancel to ~1e-7 (absolute 1e-15)
+    np.testing.assert_allclose(rate, by_hand, rtol=1e-12, atol=1e-15)
     # a de novo resistant patient sees no endocrine share (sigma = 0)
     q = TumourParams(50.0, 0.003, 0.02, 0.0, 0.0, 1.0, endocrine="de-novo")
     np.testing.assert_allclose(
         TumourModel(pop).rate(split.t_days, split.shares, q),
         0.003 + 0.02 * 2.0 * split.shares["signalling"],
         rtol=1e-12,
+        atol=1e-15,
     )
 
 
@@ -124,8 +126,12 @@ def test_surface_and_dynamic_effects_agree(cells: CellResponseModel) -> None:
     5.5% on the second day, 4.0% later): the slow FOXO -> RTK and IRS-1 loops (half-times
     16-25 h) follow the daily mean concentration, while the surfaces assume them settled at
     each concentration, so the surfaces understate each day's peak effect.  The integral
-    over days 1-14 (what the tumour sees) agrees within 8% of itself (measured 5.9%; 3%
-    before the slow loops existed)."""
+    over days 1-14 (what the tumour sees) agrees within 10% of itself: measured 8.2% since
+    the grid holds each 2-h interval's mean concentration (exact exposure) instead of a
+    point sample (5.9% then, when the missed part of each absorption peak happened to
+    offset some of the surfaces' quasi-steady-state error; 3% before the slow loops
+    existed).  The remaining difference is the surfaces' (issue 13: two-timescale
+    surfaces)."""
     drugs = _arm(("everolimus", "10 mg daily"))
     ctx = load_context("MCF7")
     ex = Exposure(drugs, {d.agent: d.record.parameters() for d in drugs}, Patient(), 14.0)
@@ -141,7 +147,7 @@ def test_surface_and_dynamic_effects_agree(cells: CellResponseModel) -> None:
     late, fast_late = t >= 1.0, fast.t_days >= 1.0
     area_slow = np.trapezoid(dk[late], t[late])
     area_fast = np.trapezoid(fast.dk_per_day[fast_late], fast.t_days[fast_late])
-    assert area_fast == pytest.approx(area_slow, rel=0.08)
+    assert area_fast == pytest.approx(area_slow, rel=0.10)
 
 
 def test_tumour_integrate_against_the_closed_form() -> None:

@@ -184,12 +184,24 @@ def test_same_seed_same_result_and_a_then_b_equals_b(model: CellResponseModel) -
 def test_resume_from_checkpoints_gives_identical_output(
     tmp_path: Path, model: CellResponseModel
 ) -> None:
+    import warnings
+
+    from mtorsim.knowledge.domains import SuspectInputWarning
+
     first = run_trial("bolero-2", n_patients=150, seed=3, checkpoint_dir=tmp_path, model=model)
     chunks = sorted(tmp_path.rglob("chunk-*.json"))
     assert len(chunks) == 2
     chunks[1].unlink()  # as if the run had stopped after the first chunk
-    again = run_trial("bolero-2", n_patients=150, seed=3, checkpoint_dir=tmp_path, model=model)
+    kept = chunks[0].stat()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SuspectInputWarning)  # the kept chunk verifies
+        again = run_trial("bolero-2", n_patients=150, seed=3, checkpoint_dir=tmp_path, model=model)
     pd.testing.assert_frame_equal(first.patients, again.patients)
+    # the first chunk was reused (not rewritten: an atomic write would replace its inode),
+    # the second recomputed
+    now = chunks[0].stat()
+    assert (now.st_ino, now.st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
+    assert chunks[1].is_file()
 
 
 def test_checkpoints_are_not_shared_by_different_models(

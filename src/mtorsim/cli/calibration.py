@@ -113,7 +113,7 @@ def calibrate_cmd(
 @click.command("validate")
 @click.option(
     "--replicates",
-    type=domain_type("replicates"),
+    type=domain_type("validate replicates"),
     default=12,
     show_default=True,
     help="Trials per design.",

@@ -186,7 +186,12 @@ class MtorsimGroup(click.Group):
 
         def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
             if issubclass(category, SuspectInputWarning):
-                click.echo(f"warning: {message}", err=True)
+                import textwrap
+
+                text = textwrap.fill(
+                    f"warning: {message}", width=console().width, subsequent_indent="  "
+                )
+                click.echo(text, err=True)
             else:
                 shown(message, category, *rest, **kw)
 

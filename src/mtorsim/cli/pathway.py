@@ -20,6 +20,7 @@ from mtorsim.cli.common import (
     save_plot,
     say,
 )
+from mtorsim.knowledge.domains import DOMAINS
 
 
 @click.group()
@@ -34,7 +35,14 @@ def _parse_time_min(text: str) -> float:
     if not m:
         raise click.BadParameter(f"cannot read time {text!r}; write e.g. 30min, 24h or 2d")
     factor = {"min": 1.0, "m": 1.0, "h": 60.0, "d": 1440.0, None: 60.0}[m.group(2)]
-    return float(m.group(1)) * factor
+    hours = float(m.group(1)) * factor / 60.0
+    dom = DOMAINS["assay hours"]
+    if not dom.contains(hours):
+        raise click.BadParameter(
+            f"{text!r} = {hours:g} h: allowed {dom.describe()}; give e.g. 30min, 24h or 2d",
+            param_hint="--time",
+        )
+    return hours * 60.0
 
 
 @pathway.command("simulate")

@@ -22,7 +22,7 @@ from mtorsim.cli.common import (
     save_plot,
     say,
 )
-from mtorsim.fileio import write_atomic
+from mtorsim.fileio import ensure_writable, write_atomic
 from mtorsim.trials.run import DEFAULT_SEED
 
 
@@ -156,7 +156,7 @@ def trial_run(
         )
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
-    out = Path(out_dir) if out_dir else Path("mtorsim-out") / d.id
+    out = ensure_writable(Path(out_dir) if out_dir else Path("mtorsim-out") / d.id)
     with progress_bar(f"{d.name}: virtual patients", as_json) as update:
         result = run_trial(
             d,
@@ -176,8 +176,14 @@ def trial_run(
         interval = ensemble_interval(
             d, replicates, seed, patients, calibrations, progress=say(as_json)
         )
+    from mtorsim.fileio import sha256_file
+
     files = write_trial_outputs(
-        result, out, command_line(), {"uncertainty": interval} if interval else None
+        result,
+        out,
+        command_line(),
+        {"uncertainty": interval} if interval else None,
+        {f"calibration {c}": sha256_file(c) for c in calibrations if Path(c).is_file()},
     )
     if as_json:
         extra = {"uncertainty": interval.model_dump(mode="json")} if interval else {}

@@ -7,10 +7,11 @@ Each record is typed (pydantic), carries its provenance, has ``to_frame()``, ``t
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mtorsim.trials.results import Record
 
@@ -33,6 +34,20 @@ class ParameterFit(Record):
         "or Gauss-Newton, as the record's method says",
     )
     source: str
+
+    @model_validator(mode="after")
+    def _inside_bounds(self) -> ParameterFit:
+        # a record is input too (--calibration FILE): its values must be usable
+        for name in ("start", "fitted", "lower", "upper"):
+            v = getattr(self, name)
+            if not math.isfinite(v):
+                raise ValueError(f"parameter {self.id}: {name} = {v!r} is not finite")
+        if not self.lower <= self.fitted <= self.upper:
+            raise ValueError(
+                f"parameter {self.id}: fitted {self.fitted:g} outside its bounds "
+                f"[{self.lower:g}, {self.upper:g}]"
+            )
+        return self
 
 
 class StartRecord(Record):

@@ -34,6 +34,8 @@ class DomainError(MtorsimError, ValueError):
         )
         place = f"{where}: " if where else ""
         shown = f"{value:g}" if isinstance(value, float) else repr(value)
+        if len(shown) > 40:
+            shown = shown[:20] + "..." + shown[-8:]
         super().__init__(f"{place}{field} = {shown}: allowed {allowed}; {fix}")
 
 
@@ -77,7 +79,10 @@ class Domain:
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return False
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an integer beyond any float
+            return False
         if not math.isfinite(v):
             return False
         if self.integer and v != int(v):
@@ -127,6 +132,13 @@ DOMAINS: dict[str, Domain] = {
             why="each replicate is a whole trial; 1000 already takes hours",
             fix="give 0 (none) or 2-1000 replicate trials",
         ),
+        _d(
+            "validate replicates",
+            1,
+            1000,
+            integer=True,
+            why="each replicate is a whole trial per design; fewer than 10 warn",
+        ),
         _d("exact patients", 0, 10_000, integer=True, why="the exact path is ~300x slower"),
         _d("starts", 1, 1000, integer=True, why="each optimiser start is a full local fit"),
         _d("max evals", 1, 1_000_000, integer=True, why="evaluations per optimiser start"),
@@ -175,6 +187,39 @@ DOMAINS: dict[str, Domain] = {
             low_open=True,
             why="20 years covers every adjuvant follow-up; longer only costs time",
         ),
+        _d("accrual months", 0, 240, unit="months", why="as follow-up; 0: all at once"),
+        _d("doubling time h", 1, 1000, unit="h", why="cell lines double in about 15-200 h"),
+        _d(
+            "cytotoxic sensitivity",
+            0,
+            100,
+            low_open=True,
+            why="a line's cytotoxic EC50s are divided by it (the fitted lines: 0.17-1.3)",
+        ),
+        _d(
+            "interval weeks",
+            1 / 7,
+            104,
+            unit="weeks",
+            why="tumour assessments from daily to every two years",
+        ),
+        _d("window days", 0, 28, unit="days", why="a visit window of up to four weeks"),
+        _d("dropout per year", 0, 10, why="a withdrawal rate (per patient-year)"),
+        _d("sld mm", 5, 1000, unit="mm", why="sum of target-lesion diameters (RECIST 1.1)"),
+        _d("cv", 0, 5, why="a coefficient of variation of a log-normal population"),
+        _d(
+            "prognostic multiplier",
+            0,
+            1000,
+            low_open=True,
+            why="a stratum multiplies a tumour parameter; 0 or beyond 1000x is no tumour",
+        ),
+        _d(
+            "override",
+            0,
+            1000,
+            why="a model parameter whose default is 0 (a rate or level): assumed bound",
+        ),
         _d(
             "visits",
             1,
@@ -208,7 +253,7 @@ DOMAINS: dict[str, Domain] = {
             why="relative weights (normalised to sum 1)",
             fix="give a positive finite weight",
         ),
-        _d("prevalence", 0, 1, why="a probability"),
+        _d("prevalence", 0, 1, why="a probability (a share of patients)"),
         _d(
             "signalling drugs per arm",
             0,

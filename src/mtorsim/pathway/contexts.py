@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mtorsim.errors import DataFileError, UnknownNameError
 from mtorsim.knowledge.base import normalise_name
@@ -42,8 +42,39 @@ class Context(BaseModel):
         "cytotoxic's EC50 is divided by it (used by the cell-response layer; default 1)",
     )
 
+    @model_validator(mode="after")
+    def _in_domain(self) -> Context:
+        from mtorsim.knowledge.domains import DOMAINS
+
+        for k, p in self.parameters.items():
+            if not (p.value >= 0 and p.value <= CONTEXT_SPAN * max(_default(k), 1.0)):
+                raise ValueError(
+                    f"parameters.{k} = {p.value:g}: allowed 0 to {CONTEXT_SPAN:g}x the "
+                    f"model's value ({_default(k):g}, or 1 where it is 0); a context sets "
+                    "levels and rates, never negative"
+                )
+        for name, dom in (
+            ("doubling_time_h", DOMAINS["doubling time h"]),
+            ("cytotoxic_sensitivity", DOMAINS["cytotoxic sensitivity"]),
+        ):
+            v = getattr(self, name)
+            if v is not None and not dom.contains(v.value):
+                raise ValueError(f"{name} = {v.value:g}: allowed {dom.describe()}")
+        return self
+
     def values(self) -> dict[str, float]:
         return {k: v.value for k, v in self.parameters.items()}
+
+
+#: a context may set a model parameter to at most this multiple of its default (assumed:
+#: three decades; the HER2 amplification rule uses 8x)
+CONTEXT_SPAN = 1000.0
+
+
+def _default(name: str) -> float:
+    from mtorsim.pathway.build import parameter_values
+
+    return abs(parameter_values().get(name, 1.0))
 
 
 def context_key(ctx: Context) -> tuple[str, tuple[tuple[str, float], ...]]:

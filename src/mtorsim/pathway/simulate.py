@@ -9,6 +9,7 @@ then patient B gives exactly what simulating B alone gives.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
-from mtorsim.knowledge.base import KnowledgeBase
+from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.pathway.build import model_hash, sbml_string
 from mtorsim.pathway.contexts import Context, load_context
 from mtorsim.pathway.drugs import SLOTS, DrugDose, slot_concentrations
@@ -214,6 +215,14 @@ class PathwaySimulator:
             if isinstance(drugs, Mapping)
             else list(drugs)
         )
+        kb = self._kb if self._kb is not None else load_knowledge_base()
+        ids = [kb.agent(d.agent).id for d in doses]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise MtorsimError(
+                f"{', '.join(twice)} given more than once (by name or synonym); give each "
+                "drug once with its total concentration"
+            )
         slots = slot_concentrations(doses, self._kb)
         self._rr.resetAll()
         values = {**self.parameters, **ctx.values(), **slots, **(overrides or {})}
@@ -223,6 +232,8 @@ class PathwaySimulator:
                     f"{k!r} is not a parameter of the pathway model (from context {ctx.name}, "
                     "parameters or overrides); see PathwaySimulator().parameter_ids()"
                 )
+            if not math.isfinite(float(v)):
+                raise MtorsimError(f"parameter {k} = {v!r}: a finite number is needed")
             self._rr[k] = float(v)
         return ctx, doses, slots
 
@@ -244,12 +255,24 @@ class PathwaySimulator:
         """
         ctx, doses, slots = self._prepare(context, drugs, overrides)
         rr = self._rr
-        rr.simulate(0, self.pre_time_min, 2)
+        try:
+            rr.simulate(0, self.pre_time_min, 2)
+        except RuntimeError as exc:  # CVODE: the context's parameters make no trajectory
+            raise SolverFailure(
+                f"context {ctx.name}: the integrator failed before any steady state "
+                f"({str(exc).splitlines()[0][:160]}); check the context's parameters"
+            ) from None
         method = "steadyState"
         try:
             rr.steadyState()
         except Exception:
-            rr.simulate(self.pre_time_min, self.fallback_time_min, 2)
+            try:
+                rr.simulate(self.pre_time_min, self.fallback_time_min, 2)
+            except RuntimeError as exc:
+                raise SolverFailure(
+                    f"context {ctx.name}: no steady state and the long simulation failed "
+                    f"({str(exc).splitlines()[0][:160]})"
+                ) from None
             method = "long simulation"
         rates = np.abs(rr.model.getFloatingSpeciesConcentrationRates())
         worst = float(np.max(rates)) if rates.size else 0.0
@@ -299,7 +322,17 @@ class PathwaySimulator:
                 rr[f"[{sid}]"] = float(val)
         names = list(READOUTS) + [e for e in extra if e not in READOUTS]
         rr.timeCourseSelections = ["time"] + [READOUTS.get(n, n) for n in names]
-        out = rr.simulate(0, t_end_min, n_points)
+        if not (math.isfinite(t_end_min) and t_end_min > 0 and n_points >= 2):
+            raise MtorsimError(
+                f"a time course needs an end time > 0 and at least 2 points (got "
+                f"{t_end_min:g} min, {n_points} points)"
+            )
+        try:
+            out = rr.simulate(0, t_end_min, n_points)
+        except RuntimeError as exc:
+            raise SolverFailure(
+                f"context {ctx.name}: the time course failed ({str(exc).splitlines()[0][:160]})"
+            ) from None
         arr = np.asarray(out)
         return TimeCourseResult(
             ctx.name,

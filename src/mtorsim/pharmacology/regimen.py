@@ -113,6 +113,8 @@ class Phase:
                 f"a dose must be a finite number > 0 and at most {MAX_DOSE:g} "
                 f"(mg, mg/m2, mg/kg or AUC), got {self.dose:g}"
             )
+        if not self.days or (self.stop_day is not None and self.stop_day <= self.start_day):
+            raise RegimenError("no dosing day (e.g. 'for 0 days'); a phase gives at least one")
         if self.days and min(self.days) < 1:
             raise RegimenError(
                 f"dosing day {min(self.days)}: days count from 1 (the first day of treatment)"
@@ -215,6 +217,11 @@ class Regimen:
         out: list[DoseEvent] = []
         for ph in self.phases:
             mg = ph.amount_mg(patient)
+            if not mg <= MAX_DOSE:
+                raise RegimenError(
+                    f"{self.text or 'a regimen'}: {mg:g} mg per administration for this "
+                    f"patient, more than {MAX_DOSE:g} mg (a unit error?)"
+                )
             for day in ph.dose_days(until_day):
                 factor = 1.0
                 for m in self.modifications:

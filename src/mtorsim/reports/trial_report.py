@@ -29,17 +29,20 @@ def write_trial_outputs(
     out: Path,
     command: str = "",
     records: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Write every output file into ``out`` (each atomically), then the manifest
     ``run.json`` last (:func:`mtorsim.fileio.write_manifest`); returns name -> path.
     ``records`` are further records (with ``save``) written as ``<name>.json``; ``command``
-    is the command line that made the run (for the manifest and the report)."""
+    is the command line that made the run (for the manifest and the report); ``inputs``
+    adds to the manifest's input hashes (e.g. calibration files)."""
     import matplotlib
 
     matplotlib.use("Agg")
     out = Path(out)
     prov = result.provenance
     inputs = {
+        **(inputs or {}),
         "design": prov.design,
         "design_hash": prov.design_hash,
         "model_hash": prov.model_hash,
@@ -72,7 +75,7 @@ def write_trial_outputs(
     files["report"] = str(
         write_atomic(out / "report.html", html_report(result, pngs, command, stamp))
     )
-    write_manifest(out, files, command, inputs, previous)
+    write_manifest(out, files, command, inputs, previous, finished_at=stamp)
     return files
 
 

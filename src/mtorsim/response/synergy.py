@@ -121,13 +121,29 @@ def fit_ll4(
         e = math.exp(min(max(p["e"], -700.0), 700.0)) if "e" in free else p["e"]
         return LL4(p["b"], p["c"], p["d"], e)(xx)
 
-    p0 = [math.log(start[k]) if k == "e" else start[k] for k in free]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            theta, _ = curve_fit(model, x, y, p0=p0, maxfev=20000)
-    except (RuntimeError, ValueError, TypeError, OverflowError, FloatingPointError) as exc:
-        raise SynergyInputError(f"four-parameter log-logistic fit failed: {exc}") from None
+    # local least squares from the self-starter's EC50 and from beyond each end of the
+    # doses, the best kept: with few points (a 3x3 matrix) a flat curve can trap one start
+    # at slope ~0 with the EC50 between the doses, far from the flat fit at the edge
+    e_starts = dict.fromkeys([e0, float(x[pos].min()) / 10, float(x[pos].max()) * 10])
+    best: tuple[float, np.ndarray] | None = None
+    failure: Exception | None = None
+    for e_start in e_starts:
+        p0 = [math.log(e_start) if k == "e" else start[k] for k in free]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                theta, _ = curve_fit(model, x, y, p0=p0, maxfev=20000)
+                sse = float(np.sum((model(x, *theta) - y) ** 2))
+        except (RuntimeError, ValueError, TypeError, OverflowError, FloatingPointError) as exc:
+            failure = exc
+            continue
+        if math.isfinite(sse) and (best is None or sse < best[0] - 1e-12 * (1 + best[0])):
+            best = (sse, theta)
+        if "e" not in free:
+            break
+    if best is None:
+        raise SynergyInputError(f"four-parameter log-logistic fit failed: {failure}") from None
+    theta = best[1]
     p = dict(fixed)
     p.update(zip(free, (float(t) for t in theta), strict=True))
     if "e" in free:

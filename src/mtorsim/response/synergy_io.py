@@ -19,6 +19,8 @@ _COLUMNS = ("PairIndex", "Response", "Drug1", "Drug2", "Conc1", "Conc2", "ConcUn
 
 #: largest synergy CSV read (bytes; about 10^5 wells)
 MAX_CSV_BYTES = 10_000_000
+#: most pairs scored in one run (each about a second: ZIP fits every row and column)
+MAX_PAIRS = 500
 
 
 def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
@@ -111,6 +113,11 @@ def read_synergyfinder_csv(path: str | Path) -> list[DoseMatrix]:
         p["cells"].setdefault((c1, c2), []).append(r)
     if not pairs:
         raise SynergyInputError(f"{path}: no data rows")
+    if len(pairs) > MAX_PAIRS:
+        raise SynergyInputError(
+            f"{path}: {len(pairs)} pairs (PairIndex values), more than the {MAX_PAIRS} scored "
+            "in one run (about a second each); split the file"
+        )
     out = []
     for key, p in pairs.items():
         cells: dict[tuple[float, float], list[float]] = p["cells"]

@@ -21,7 +21,7 @@ from mtorsim.errors import DataFileError, MtorsimError
 from mtorsim.knowledge.base import KnowledgeBase, load_knowledge_base
 from mtorsim.knowledge.documents import read_mapping, validation_problems
 from mtorsim.knowledge.domains import Domain, DomainError, check, suspect
-from mtorsim.knowledge.names import DAYS_PER_MONTH, ENDPOINT_UNITS
+from mtorsim.knowledge.names import DAYS_PER_MONTH, DAYS_PER_WEEK, ENDPOINT_UNITS
 from mtorsim.knowledge.sourced import Sourced
 from mtorsim.pathway.build import parameter_values
 from mtorsim.pathway.contexts import load_context
@@ -365,11 +365,41 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
         )
     for name in ("weight_kg", "height_cm"):
         check(name, getattr(d.population, name).value, where, f"population.{name}.value")
+    fu, asm, pop = d.follow_up, d.assessment, d.population
+    check("interval weeks", asm.interval_weeks, where, "assessment.interval_weeks")
+    check("window days", asm.window_days, where, "assessment.window_days")
+    if asm.window_days > asm.interval_weeks * 7.0 / 2:
+        raise DesignError(
+            f"{where}: assessment.window_days = {asm.window_days:g}: allowed at most half the "
+            f"interval ({asm.interval_weeks * 3.5:g} days), so that visits keep their order"
+        )
+    if asm.response_at_weeks is not None:
+        months = asm.response_at_weeks * DAYS_PER_WEEK / DAYS_PER_MONTH
+        check("follow-up months", months, where, "assessment.response_at_weeks (in months)")
+    for name in ("cutoff_months", "max_treatment_months"):
+        if getattr(fu, name) is not None:
+            check("follow-up months", getattr(fu, name), where, f"follow_up.{name}")
+    check("accrual months", fu.accrual_months, where, "follow_up.accrual_months")
+    check("dropout per year", fu.dropout_per_year, where, "follow_up.dropout_per_year")
+    check("sld mm", pop.baseline_sld_mm.median, where, "population.baseline_sld_mm.median")
+    check("cv", pop.baseline_sld_mm.cv, where, "population.baseline_sld_mm.cv")
+    for i, arm in enumerate(d.arms):
+        for j, dose in enumerate(arm.doses):
+            if dose.treatment_months is not None:
+                field = f"arms[{i}].doses[{j}].treatment_months"
+                check("follow-up months", dose.treatment_months, where, field)
+    for i, g in enumerate(d.population.genotypes):
+        check("prevalence", g.prevalence.value, where, f"population.genotypes[{i}].prevalence")
+    for i, f in enumerate(d.stratification):
+        check("prevalence", f.prevalence.value, where, f"stratification[{i}].prevalence")
+        for tk, mult in (f.prognostic.multipliers if f.prognostic else {}).items():
+            field = f"stratification[{i}].prognostic.multipliers.{tk}"
+            check("prognostic multiplier", mult, where, field)
     # every patient draws a fixed number of visit-window jitters (the seeded stream)
     horizon = d.follow_up.cutoff_months * DAYS_PER_MONTH
     if d.follow_up.max_treatment_months is not None:
         horizon = min(horizon, d.follow_up.max_treatment_months * DAYS_PER_MONTH)
-    visits = math.floor(horizon / (d.assessment.interval_weeks * 7.0) + 1e-9) + 1
+    visits = math.floor(horizon / (d.assessment.interval_weeks * DAYS_PER_WEEK) + 1e-9) + 1
     check("visits", visits, where, "assessments (follow_up.cutoff_months / interval_weeks)")
     params = parameter_values()
 
@@ -379,8 +409,6 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
         return f"({hint}see mtorsim.pathway.build.parameter_values())"
 
     for i, g in enumerate(d.population.genotypes):
-        if not 0 <= g.prevalence.value <= 1:
-            raise DesignError(f"{where}: population.genotypes[{i}].prevalence must be in [0, 1]")
         for side in ("present", "absent"):
             for k, mult in getattr(g, side).items():
                 field = f"population.genotypes[{i}].{side}.{k}"
@@ -396,16 +424,16 @@ def _check_semantics(d: Design, where: str, kb: KnowledgeBase) -> None:
                 f"{where}: population.overrides.{k}: {k!r} is not a model parameter {known(k)}"
             )
         default = params[k]
-        Domain(
-            field,
-            0.0,
-            OVERRIDE_SPAN * default if default > 0 else None,
-            why="a model parameter: a rate, level or constant, never negative",
-            fix=f"give a value between 0 and {OVERRIDE_SPAN:g}x the model's {default:g}",
-        ).check(v.value, where, field)
-    for i, f in enumerate(d.stratification):
-        if not 0 <= f.prevalence.value <= 1:
-            raise DesignError(f"{where}: stratification[{i}].prevalence must be in [0, 1]")
+        if default > 0:
+            Domain(
+                field,
+                0.0,
+                OVERRIDE_SPAN * default,
+                why="a model parameter: a rate, level or constant, never negative",
+                fix=f"give a value between 0 and {OVERRIDE_SPAN:g}x the model's {default:g}",
+            ).check(v.value, where, field)
+        else:
+            check("override", v.value, where, field)
     if d.published is not None and d.published.trial is not None:
         try:
             kb.trial(d.published.trial)

@@ -110,7 +110,8 @@ def cox_or_note(
             if k > 0:
                 note = (
                     f"the Cox model stratified by {len(attempts[0])} factors did not converge "
-                    f"over {len(frame)} patients; the HR is unstratified"
+                    f"or gave an infinite interval over {len(frame)} patients; the HR is "
+                    "unstratified"
                 )
             return fit, note
     return None, "the Cox model did not converge (too few patients or events per arm)"

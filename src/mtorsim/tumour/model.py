@@ -258,11 +258,18 @@ class PopulationTumour(BaseModel):
         after progression (``settings.first-line-endocrine.growth``,
         ``settings.her2-pretreated.post_progression_months``); ``source`` replaces their
         sources."""
+        from pydantic import ValidationError
+
+        from mtorsim.knowledge.domains import Domain
+
         out = self
         for pid, v in values.items():
             out.parameter(pid)  # the id exists
             head, *rest = pid.split(".")
-            v = float(v)
+            # every tumour parameter is a rate, scale, weight, factor or duration
+            v = Domain(pid, 0.0, None, fix="give a finite value >= 0").check(
+                v, "tumour parameters", pid
+            )
             if head in PATIENT_FIELD:
                 dist = getattr(out, head)
                 upd = {"median": v} | ({"source": source} if source else {})
@@ -290,7 +297,13 @@ class PopulationTumour(BaseModel):
                 val = getattr(st, rest[1]).with_value(v, source)
                 settings = dict(out.settings) | {rest[0]: st.model_copy(update={rest[1]: val})}
                 out = out.model_copy(update={"settings": settings})
-        return out
+        try:  # model_copy does not validate: the whole population is checked once more
+            return type(out).model_validate(out.model_dump())
+        except ValidationError as exc:
+            raise MtorsimError(
+                f"tumour parameters {sorted(values)}: {exc.errors()[0]['msg']} "
+                f"(at {'.'.join(str(x) for x in exc.errors()[0]['loc'])})"
+            ) from None
 
     def post_progression_months(self, setting: str) -> float:
         """Median survival after progression of ``setting`` (its own or the one it takes)."""
