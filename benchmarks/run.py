@@ -68,6 +68,27 @@ def main() -> None:
 
     import numpy as np
 
+    from mtorsim.pharmacology import dosed_drug, parse_regimen
+    from mtorsim.pharmacology.exposure import concentration_on_grid
+    from mtorsim.pharmacology.regimen import Patient
+
+    dd = dosed_drug("exemestane", parse_regimen("25 mg daily"), kb)
+    events = dd.regimen.events(730.0, Patient())
+    n_grid = 730 * 12
+    for mean in (True, False):
+        figures[
+            f"exposure: 2-y exemestane grid, {'interval means' if mean else 'point samples'} (ms)"
+        ] = 1e3 * best_of(
+            lambda mean=mean: concentration_on_grid(
+                dd.record.parameters(), events, n_grid, 2.0, mean
+            ),
+            5,
+        )
+    figures["exposure: interval means / point samples, same run (time ratio)"] = (
+        figures["exposure: 2-y exemestane grid, interval means (ms)"]
+        / figures["exposure: 2-y exemestane grid, point samples (ms)"]
+    )
+
     from mtorsim.response import CellResponseModel, DoseMatrix, combination_matrix, score
 
     def matrix_and_scores() -> None:
