@@ -131,7 +131,7 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
         ],
     )
     assert cal.exit_code == 0, cal.output
-    rec = json.loads(cal.output)
+    rec = json.loads(cal.stdout)
     assert rec["problem"] == "clinical" and Path(rec["files"]["record"]) == out
     # the record is usable at once by name of its file
     run = runner.invoke(
@@ -152,14 +152,14 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
         ],
     )
     assert run.exit_code == 0, run.output
-    unc = json.loads(run.output)["uncertainty"]
+    unc = json.loads(run.stdout)["uncertainty"]  # stderr has the few-replicates warning
     from mtorsim.inference.results import ValidationReport
 
     back = ValidationReport.load(tmp_path / "t" / "uncertainty.json")
     assert back.model_dump(mode="json") == unc and back.replicates == 3
     cbr = next(r for r in back.rows if r.endpoint == "CBR" and r.arm == "tam-eve")
     assert cbr.published == pytest.approx(61.1)  # TAMRAD's published CBR beside it
-    prov = json.loads(run.output)["summary"]["provenance"]
+    prov = json.loads(run.stdout)["summary"]["provenance"]
     assert prov["calibration"].startswith("clinical")
     assert prov["tumour_medians"]["effect_scale"] == pytest.approx(rec["parameters"][1]["fitted"])
     # a pathway record reaches the signalling model (and so the checkpoint key)
@@ -179,7 +179,7 @@ def test_cli_calibrate_quick_validate_subgroups(tmp_path: Path) -> None:
         ],
     )
     assert run2.exit_code == 0, run2.output
-    prov2 = json.loads(run2.output)["summary"]["provenance"]
+    prov2 = json.loads(run2.stdout)["summary"]["provenance"]
     from mtorsim.inference import load_calibration
 
     # the run's signalling model carries exactly the record's fitted values
