@@ -502,3 +502,31 @@ def test_report_and_manifest_say_when_and_how_the_run_was_made(tmp_path: Path) -
     report = (tmp_path / "report.html").read_text()
     assert f" on {doc['finished_at']} " in report
     assert doc["inputs"]["n_patients"] == "20" and doc["inputs"]["seed"] == "20131"
+
+
+def test_calibrate_quick_says_its_sds_are_not_uncertainty(monkeypatch: Any) -> None:
+    """The table of a --quick fit carries the caveat (the fit itself is replaced by the
+    shipped record here: what is tested is the report, not the optimiser)."""
+    import mtorsim.inference as inference
+    from mtorsim.inference import load_calibration
+
+    shipped = load_calibration("clinical")
+    monkeypatch.setattr(inference, "calibrate_trial", lambda *a, **k: shipped)
+    monkeypatch.setattr(
+        "mtorsim.reports.write_calibration_outputs",
+        lambda result, out: {"record": str(out), "figure": "f.png"},
+    )
+    out = CliRunner().invoke(main, ["calibrate", "clinical", "--quick"], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "--quick runs a few evaluations on small cohorts" in text
+    assert "do not measure uncertainty" in text
+
+
+def test_validate_reports_progress_per_replicate_trial() -> None:
+    from mtorsim.inference.validate import validate
+
+    seen: list[tuple[int, int]] = []
+    with pytest.warns(SuspectInputWarning):  # 2 replicates: warned
+        validate(["tamrad"], 2, n_patients=8, ida=False, step=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 2), (2, 2)]

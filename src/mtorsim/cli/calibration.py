@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from mtorsim.cli.common import domain_type, echo_json, echo_wrapped, json_option, print_pair, say
+from mtorsim.cli.common import (
+    domain_type,
+    echo_json,
+    echo_wrapped,
+    json_option,
+    print_pair,
+    progress_bar,
+    say,
+)
 from mtorsim.cli.trials import calibration_option
 from mtorsim.errors import MtorsimError
 
@@ -167,18 +176,20 @@ def validate_cmd(
     tumour, cells, label = apply_calibrations(calibrations)
     record = trial_record(calibrations)
     members = ensemble_populations(record) if ensemble else None
-    rep = validate(
-        list(designs) or None,
-        replicates,
-        n_patients=patients,
-        ida=ida,
-        tumour=tumour,
-        calibration=label,
-        progress=say(as_json),
-        model=cells,
-        ensemble=members,
-        fitted_counts=fitted_counts(record),
-    )
+    with progress_bar(f"validate: {replicates} replicate trials per design", as_json) as bar:
+        rep = validate(
+            list(designs) or None,
+            replicates,
+            n_patients=patients,
+            ida=ida,
+            tumour=tumour,
+            calibration=label,
+            progress=None if sys.stderr.isatty() else say(as_json),
+            model=cells,
+            ensemble=members,
+            fitted_counts=fitted_counts(record),
+            step=bar,
+        )
     files = write_validation_outputs(rep, Path(out_dir))
     if as_json:
         echo_json(rep.model_dump(mode="json") | {"files": files})

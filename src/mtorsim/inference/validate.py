@@ -145,21 +145,26 @@ def validate_design(
     model: CellResponseModel,
     n_patients: int | None = None,
     ensemble: Sequence[PopulationTumour] | None = None,
+    done: Callable[[], None] | None = None,
 ) -> list[ValidationRow]:
     """Replicate trials of one design, each endpoint beside its published value
-    (replicate ``r`` with ensemble member ``r mod M`` if an ensemble is given)."""
+    (replicate ``r`` with ensemble member ``r mod M`` if an ensemble is given); ``done``
+    is called after each replicate."""
     effects = effect_models(d, model)
-    summaries = [
-        run_trial(
-            d,
-            n_patients,
-            seed + r,
-            tumour=ensemble[r % len(ensemble)] if ensemble else tumour,
-            model=model,
-            effects=effects,
-        ).summary
-        for r in range(replicates)
-    ]
+    summaries = []
+    for r in range(replicates):
+        summaries.append(
+            run_trial(
+                d,
+                n_patients,
+                seed + r,
+                tumour=ensemble[r % len(ensemble)] if ensemble else tumour,
+                model=model,
+                effects=effects,
+            ).summary
+        )
+        if done:
+            done()
     pub = published_values(d)
     counts = count_rates(d.published.trial) if d.published and d.published.trial else {}
     wanted = set(d.endpoints) | ({"PFS"} if "TTP" in d.endpoints else set())
@@ -203,12 +208,14 @@ def validate(
     model: CellResponseModel | None = None,
     ensemble: Sequence[PopulationTumour] | None = None,
     fitted_counts: tuple[int, int] | None = None,
+    step: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
     """The validation report.  No parameter is changed: every design runs with the
     tumour population given (default: the shipped, calibrated one), or with the members
     of ``ensemble`` in turn (parameter uncertainty).  Designs of the calibration set are
     refused (they are fitted, not predicted), except in the IDA comparison, where they
-    are marked.  ``fitted_counts`` (parameters fitted, data fitted) goes in the report."""
+    are marked.  ``fitted_counts`` (parameters fitted, data fitted) goes in the report;
+    ``step(done, total)`` is called after each replicate trial (progress bars)."""
     if replicates < 1:
         raise MtorsimError(f"replicates must be at least 1, got {replicates}")
     few_replicates(replicates)
@@ -225,13 +232,22 @@ def validate(
             "shows a fitted trial beside its published values)"
         )
     rows: list[ValidationRow] = []
+    predicted = [d for d in chosen if d.id not in fitted]
+    total, count = len(predicted) * replicates, 0
+
+    def one_done() -> None:
+        nonlocal count
+        count += 1
+        if step:
+            step(count, total)
+
     for d in chosen:
         if d.id in fitted:
             say(f"{d.name}: calibration data, not predicted")
             continue
         n = n_patients_for(d, n_patients)[0]
         say(f"{d.name}: {replicates} x {n} patients")
-        rows.extend(validate_design(d, replicates, seed, tumour, model, n, ensemble))
+        rows.extend(validate_design(d, replicates, seed, tumour, model, n, ensemble, one_done))
     comparisons: list[IDAComparison] = []
     if ida:
         for d in chosen:
