@@ -127,7 +127,10 @@ def fit_ll4(
     e_starts = dict.fromkeys([e0, float(x[pos].min()) / 10, float(x[pos].max()) * 10])
     best: tuple[float, np.ndarray] | None = None
     failure: Exception | None = None
+    flat = float(np.sum((y - np.mean(y)) ** 2))  # a constant curve's SSE
     for e_start in e_starts:
+        if best is not None and best[0] < flat:
+            break  # the first start beat a flat line: the further starts are not needed
         p0 = [math.log(e_start) if k == "e" else start[k] for k in free]
         try:
             with warnings.catch_warnings():
