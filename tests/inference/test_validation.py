@@ -40,6 +40,7 @@ def test_validation_designs_exclude_the_calibration_trial() -> None:
     assert load_design("everolimus-capecitabine").n_patients == 12
 
 
+@pytest.mark.slow
 def test_ensemble_interval_is_wider_than_sampling_only() -> None:
     """The same replicate trials (same seeds, same patients' draws) with the calibrated
     ensemble's parameter sets in turn spread wider than with the fitted values alone:
@@ -89,6 +90,7 @@ def test_qualitative_no_benefit_is_judged_by_the_hr_interval() -> None:
     assert hr.inside == (hr.sim_low <= 0.90 <= hr.sim_high)
 
 
+@pytest.mark.slow
 def test_subgroups_and_sensitivity() -> None:
     r = run_trial("bolero-2", n_patients=240, seed=3)
     table = subgroups(r)
