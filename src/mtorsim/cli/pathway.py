@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from mtorsim.cli.common import (
+    F,
     domain_type,
     echo_json,
     json_option,
@@ -154,22 +155,36 @@ def pathway_check(as_json: bool) -> None:
     sys.exit(0 if report.passed else 1)
 
 
+def multistart_options(fn: F) -> F:
+    """--seed, --n-starts and --max-evals of a seeded multistart (default: the set's)."""
+    for opt in reversed(
+        [
+            click.option(
+                "--seed",
+                type=domain_type("seed"),
+                default=None,
+                help="Seed of the multistart (default: the set's).",
+            ),
+            click.option(
+                "--n-starts",
+                type=domain_type("starts"),
+                default=None,
+                help="Optimiser starts (default: the set's).",
+            ),
+            click.option(
+                "--max-evals",
+                type=domain_type("max evals"),
+                default=None,
+                help="Evaluations per start.",
+            ),
+        ]
+    ):
+        fn = opt(fn)
+    return fn
+
+
 @pathway.command("calibrate")
-@click.option(
-    "--seed",
-    type=domain_type("seed"),
-    default=None,
-    help="Seed of the multistart (default: the set's).",
-)
-@click.option(
-    "--n-starts",
-    type=domain_type("starts"),
-    default=None,
-    help="Optimiser starts (default: the set's).",
-)
-@click.option(
-    "--max-evals", type=domain_type("max evals"), default=None, help="Evaluations per start."
-)
+@multistart_options
 @click.option("--quick", is_flag=True, help="The calibration set's small setting (1 start, 60).")
 @click.option(
     "--workers", type=domain_type("workers"), default=1, show_default=True, help="Parallel starts."
@@ -234,21 +249,7 @@ def pathway_calibrate(
 
 
 @pathway.command("calibrate-readouts")
-@click.option(
-    "--seed",
-    type=domain_type("seed"),
-    default=None,
-    help="Seed of the multistart (default: the set's).",
-)
-@click.option(
-    "--n-starts",
-    type=domain_type("starts"),
-    default=None,
-    help="Optimiser starts (default: the set's).",
-)
-@click.option(
-    "--max-evals", type=domain_type("max evals"), default=None, help="Evaluations per start."
-)
+@multistart_options
 @click.option("--quick", is_flag=True, help="The calibration set's small setting (1 start, 40).")
 @click.option(
     "--workers", type=domain_type("workers"), default=1, show_default=True, help="Parallel starts."

@@ -156,21 +156,6 @@ def forest_plot(table: SubgroupTable, ax: Any = None) -> Any:
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 2.0), layout="constrained")
     y = np.arange(len(rows))[::-1]
-    top = len(rows) - 0.4
-    for x, text, ha in (
-        (-0.01, "subgroup", "right"),
-        (1.02, "HR (95% CI)   n exp/ctl", "left"),
-    ):
-        ax.text(
-            x,
-            top,
-            text,
-            transform=ax.get_yaxis_transform(),
-            ha=ha,
-            va="bottom",
-            fontsize=8,
-            fontweight="bold",
-        )
     for yi, r in zip(y, rows, strict=True):
         ax.plot([r.ci_low, r.ci_high], [yi, yi], color="k", lw=1.2)
         ax.plot(r.hazard_ratio, yi, "s", color="tab:blue", ms=6)
@@ -196,21 +181,16 @@ def forest_plot(table: SubgroupTable, ax: Any = None) -> Any:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, [r.subgroup for r in rows])
     ax.set_ylim(-0.8, len(rows) + 0.2)
-    # which side favours which arm (HR < 1: fewer events on the experimental arm)
-    for x, text, ha in (
-        (0.97, f"<- favours {table.experimental}", "right"),
-        (1.03, f"favours {table.control} ->", "left"),
+    # column headers above the rows, and which side favours which arm (HR < 1: fewer
+    # events on the experimental arm) below the axis
+    top, ya, xa = len(rows) - 0.4, ax.get_yaxis_transform(), ax.get_xaxis_transform()
+    for x, yy, text, tr, ha, va, style in (
+        (-0.01, top, "subgroup", ya, "right", "bottom", {"fontweight": "bold"}),
+        (1.02, top, "HR (95% CI)   n exp/ctl", ya, "left", "bottom", {"fontweight": "bold"}),
+        (0.97, -0.13, f"<- favours {table.experimental}", xa, "right", "top", {"color": "dimgrey"}),
+        (1.03, -0.13, f"favours {table.control} ->", xa, "left", "top", {"color": "dimgrey"}),
     ):
-        ax.text(
-            x,
-            -0.13,
-            text,
-            transform=ax.get_xaxis_transform(),
-            ha=ha,
-            va="top",
-            fontsize=8,
-            color="dimgrey",
-        )
+        ax.text(x, yy, text, transform=tr, ha=ha, va=va, fontsize=8, **style)
     ax.set(
         xlabel="hazard ratio (95% CI), log scale",
         title=f"{table.name}: hazard ratio by subgroup (virtual, N = {table.n_patients})",
