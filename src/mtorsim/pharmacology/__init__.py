@@ -13,6 +13,7 @@ from mtorsim.pharmacology.exposure import DosedDrug, Exposure, concentration_on_
 from mtorsim.pharmacology.pk import LinearPK, PKError, PKParameters
 from mtorsim.pharmacology.regimen import (
     DoseEvent,
+    DoseTrain,
     Modification,
     Patient,
     Regimen,
@@ -22,6 +23,7 @@ from mtorsim.pharmacology.regimen import (
 
 __all__ = [
     "DoseEvent",
+    "DoseTrain",
     "DosedDrug",
     "DrugPK",
     "Exposure",

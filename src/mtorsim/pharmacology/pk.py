@@ -193,9 +193,25 @@ class LinearPK:
         the dose), exact: a grid of these conserves the exposure (AUC) whatever the
         absorption and elimination rates, so no peak falls between grid points."""
         t = np.asarray(t_h, float)
-        hi = self.cumulative_response(t + step_h / 2, into, duration_h)
-        lo = self.cumulative_response(t - step_h / 2, into, duration_h)
-        return np.asarray((hi - lo) / step_h)
+        if duration_h > 0:
+            hi = self.cumulative_response(t + step_h / 2, into, duration_h)
+            lo = self.cumulative_response(t - step_h / 2, into, duration_h)
+            return np.asarray((hi - lo) / step_h)
+        # a bolus: once the whole interval is after the dose, the mean of each exponential
+        # is exp(-l (t - s/2)) (1 - exp(-l s)) / (l s): one exp per point and term (this
+        # kernel is built for every patient and drug; the general form needs four)
+        resp = self.unit_response(into)
+        lam = resp.rates
+        b = resp.coef * -np.expm1(-lam * step_h) / (lam * step_h * self.params.V1)
+        out = np.empty(t.shape)
+        after = t - step_h / 2 >= 0
+        out[after] = np.exp(-np.outer(t[after] - step_h / 2, lam)) @ b
+        if not after.all():
+            tb = t[~after]
+            hi = self.cumulative_response(tb + step_h / 2, into)
+            lo = self.cumulative_response(tb - step_h / 2, into)
+            out[~after] = (hi - lo) / step_h
+        return out
 
     def concentration(
         self, times_h: Sequence[float] | np.ndarray, events: Sequence[DoseEvent]

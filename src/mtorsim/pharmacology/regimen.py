@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 from mtorsim.errors import MtorsimError
@@ -82,6 +84,45 @@ class DoseEvent:
     amount_mg: float
     route: Route
     duration_h: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class DoseTrain:
+    """A regimen's administrations as arrays: times (h), amounts (mg) and, per
+    administration, the index of its phase (whose route and infusion length apply)."""
+
+    time_h: np.ndarray
+    amount_mg: np.ndarray
+    phase: np.ndarray
+    routes: tuple[Route, ...]
+    durations_h: tuple[float, ...]
+
+    def __len__(self) -> int:
+        return len(self.time_h)
+
+    def events(self) -> list[DoseEvent]:
+        """One :class:`DoseEvent` per administration (the exact path's closed forms)."""
+        return [
+            DoseEvent(float(t), float(a), self.routes[j], self.durations_h[j])
+            for t, a, j in zip(self.time_h, self.amount_mg, self.phase, strict=True)
+        ]
+
+    @staticmethod
+    def from_events(events: Sequence[DoseEvent]) -> DoseTrain:
+        """The train of a list of events (one phase per distinct route and length)."""
+        kinds = sorted({(e.route, e.duration_h) for e in events}, key=str)
+        index = {k: j for j, k in enumerate(kinds)}
+        return DoseTrain(
+            np.array([e.time_h for e in events], float),
+            np.array([e.amount_mg for e in events], float),
+            np.array([index[(e.route, e.duration_h)] for e in events], np.intp),
+            tuple(k[0] for k in kinds),
+            tuple(k[1] for k in kinds),
+        )
+
+    def total_mg(self, before_h: float) -> float:
+        """Total amount given before ``before_h``."""
+        return float(self.amount_mg[self.time_h < before_h].sum())
 
 
 #: largest single dose accepted (assumed: 100 g, beyond any drug's administration; a
@@ -145,22 +186,26 @@ class Phase:
 
     def dose_days(self, until_day: float) -> list[float]:
         """Start days (from regimen start) of every dose before ``until_day``."""
+        return [float(x) for x in self.dose_day_array(until_day)]
+
+    def dose_day_array(self, until_day: float) -> np.ndarray:
+        """:meth:`dose_days` as an array, in the same order and with the same floating-point
+        sums (``start + cycle * period + (day - 1) + k / times_per_day``), built without
+        a Python loop over doses (a two-year daily regimen has ~700)."""
         end = until_day if self.stop_day is None else min(until_day, self.stop_day)
-        out: list[float] = []
-        cycle = 0
-        while True:
-            base = self.start_day + (cycle * self.period_days if self.period_days else 0.0)
-            if base >= end:
-                break
-            for d in self.days:
-                for k in range(self.times_per_day):
-                    t = base + (d - 1) + k / self.times_per_day
-                    if t < end:
-                        out.append(t)
-            if self.period_days is None:
-                break
-            cycle += 1
-        return out
+        if self.start_day >= end:
+            return np.empty(0)
+        if self.period_days:
+            n_cycles = max(1, math.ceil((end - self.start_day) / self.period_days) + 1)
+            cycles = np.arange(n_cycles)
+            base = self.start_day + cycles * self.period_days
+            base = base[base < end]
+        else:
+            base = np.array([self.start_day + 0.0])
+        day = np.asarray(self.days, float) - 1.0
+        frac = np.arange(self.times_per_day) / self.times_per_day
+        t = ((base[:, None] + day[None, :])[:, :, None] + frac[None, None, :]).ravel()
+        return t[t < end]
 
     @property
     def last_scheduled_day(self) -> float:
@@ -211,26 +256,41 @@ class Regimen:
 
     def events(self, until_day: float, patient: Patient | None = None) -> list[DoseEvent]:
         """Every administration before ``until_day``, modifications applied."""
+        return self.dose_train(until_day, patient).events()
+
+    def dose_train(self, until_day: float, patient: Patient | None = None) -> DoseTrain:
+        """:meth:`events` as arrays (what the exposure grid needs, without one object per
+        dose): every administration before ``until_day``, modifications applied."""
         if until_day <= 0:
             raise RegimenError(f"until_day must be positive, got {until_day}")
         patient = patient or Patient()
-        out: list[DoseEvent] = []
-        for ph in self.phases:
+        times: list[np.ndarray] = []
+        amounts: list[np.ndarray] = []
+        phase: list[np.ndarray] = []
+        for j, ph in enumerate(self.phases):
             mg = ph.amount_mg(patient)
             if not mg <= MAX_DOSE:
                 raise RegimenError(
                     f"{self.text or 'a regimen'}: {mg:g} mg per administration for this "
                     f"patient, more than {MAX_DOSE:g} mg (a unit error?)"
                 )
-            for day in ph.dose_days(until_day):
-                factor = 1.0
-                for m in self.modifications:
-                    if m.from_day <= day < m.to_day:
-                        factor *= m.factor
-                if factor > 0:
-                    out.append(DoseEvent(day * 24.0, mg * factor, ph.route, ph.duration_h))
-        out.sort(key=lambda e: e.time_h)
-        return out
+            day = ph.dose_day_array(until_day)
+            factor = np.ones(len(day))
+            for m in self.modifications:  # in order: the same products as one at a time
+                factor = np.where((m.from_day <= day) & (day < m.to_day), factor * m.factor, factor)
+            keep = factor > 0
+            times.append(day[keep] * 24.0)
+            amounts.append(mg * factor[keep])
+            phase.append(np.full(int(keep.sum()), j))
+        t = np.concatenate(times)
+        order = np.argsort(t, kind="stable")  # as list.sort: stable, phases in order
+        return DoseTrain(
+            t[order],
+            np.concatenate(amounts)[order],
+            np.concatenate(phase)[order].astype(np.intp),
+            tuple(ph.route for ph in self.phases),
+            tuple(ph.duration_h for ph in self.phases),
+        )
 
     def mean_daily_mg(self, patient: Patient | None = None, over_days: float = 364.0) -> float:
         """Average dose per day over ``over_days`` (dose intensity)."""
