@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,16 @@ import pytest
 from mtorsim.knowledge import KnowledgeBase, load_knowledge_base
 
 REPO = Path(__file__).resolve().parents[1]
+#: one response-surface cache for the whole run (CLI subprocesses inherit it): tests share
+#: surfaces as runs do, and nothing is written to the user's own cache
+_CACHE = tempfile.mkdtemp(prefix="mtorsim-test-cache-")
+os.environ["MTORSIM_CACHE"] = _CACHE
+
+
+def pytest_sessionfinish() -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
+
 REVIEW_NAME = "000_2d8e5787ff825cd1.txt"
 
 

@@ -96,6 +96,24 @@ def save_figure(ax_or_fig: Any, path: str | Path, dpi: int = 120) -> Path:
     return write_atomic(path, figure_png(ax_or_fig, dpi))
 
 
+#: where mtorsim keeps data it can recompute (response surfaces); "off" disables it
+CACHE_ENV = "MTORSIM_CACHE"
+
+
+def cache_dir(kind: str) -> Path | None:
+    """The folder of one kind of recomputable data: ``$MTORSIM_CACHE/KIND``, else
+    ``$XDG_CACHE_HOME/mtorsim/KIND`` or ``~/.cache/mtorsim/KIND`` (never inside the
+    installed package); None when ``$MTORSIM_CACHE`` is ``off``."""
+    env = os.environ.get(CACHE_ENV, "")
+    if env.lower() == "off":
+        return None
+    if env:
+        return Path(env) / kind
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    root = Path(xdg) if xdg else Path.home() / ".cache"
+    return root / "mtorsim" / kind
+
+
 def ensure_writable(folder: str | Path) -> Path:
     """Make ``folder`` and check that a file can be written in it, before any long work."""
     folder = Path(folder)

@@ -189,15 +189,34 @@ class PathwaySimulator:
     def __init__(
         self, kb: KnowledgeBase | None = None, parameters: Mapping[str, float] | None = None
     ) -> None:
-        import roadrunner
-
         self._kb = kb
-        self._rr = roadrunner.RoadRunner(sbml_string())
-        self._rr.conservedMoietyAnalysis = True
-        self._rr.integrator.relative_tolerance = 1e-8
-        self._rr.integrator.absolute_tolerance = 1e-10
-        self._param_ids = set(self._rr.model.getGlobalParameterIds())
+        self._engine: Any = None
+        self._ids: set[str] = set()
         self.parameters: dict[str, float] = dict(parameters or {})
+
+    @property
+    def _rr(self) -> Any:
+        """The RoadRunner instance, built on first use (~1 s of JIT compilation): a fast
+        path whose response surfaces come from the cache never builds one, and a copy sent
+        to another process builds its own (RoadRunner instances cannot be pickled)."""
+        if self._engine is None:
+            import roadrunner
+
+            rr = roadrunner.RoadRunner(sbml_string())
+            rr.conservedMoietyAnalysis = True
+            rr.integrator.relative_tolerance = 1e-8
+            rr.integrator.absolute_tolerance = 1e-10
+            self._ids = set(rr.model.getGlobalParameterIds())
+            self._engine = rr
+        return self._engine
+
+    @property
+    def _param_ids(self) -> set[str]:
+        self._rr  # noqa: B018 (built on first use)
+        return self._ids
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__ | {"_engine": None, "_ids": set()}
 
     # ------------------------------------------------------------------ set-up
     def parameter_ids(self) -> list[str]:

@@ -216,17 +216,25 @@ class CellResponseModel:
         model at constant signalling-agent concentrations (nM; none: untreated), memoised."""
         ctx = load_context(context)
         signalling = signalling or {}
-        key = (
-            context_key(ctx),
-            tuple(sorted(signalling.items())),
-            tuple(sorted(self.sim.parameters.items())),
-        )
+        key = self._signal_key(ctx, signalling)
         if key not in self._signal_cache:
             r = self.sim.steady_state(ctx, signalling)
             self._signal_cache[key] = Signals(
                 r["proliferation"], r["survival"], r["ER_activity"], r["pS6K1_T389"]
             )
         return self._signal_cache[key]
+
+    def _signal_key(self, ctx: Context, signalling: Mapping[str, float]) -> tuple[Any, ...]:
+        return (
+            context_key(ctx),
+            tuple(sorted(signalling.items())),
+            tuple(sorted(self.sim.parameters.items())),
+        )
+
+    def remember_signals(self, context: Context, untreated: Signals) -> None:
+        """Take the context's untreated steady state from elsewhere (a cached response
+        surface stores the one this model computed), so it is not simulated again."""
+        self._signal_cache.setdefault(self._signal_key(context, {}), untreated)
 
     @staticmethod
     def cytotoxic_sensitivity(ctx: Context) -> float:

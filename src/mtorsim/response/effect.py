@@ -22,7 +22,10 @@ Everything else (exposure, tumour, RECIST, statistics) is shared by the two path
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -38,13 +41,15 @@ from mtorsim.pathway.drugs import DrugDose
 from mtorsim.pathway.simulate import PathwaySimulator
 from mtorsim.pharmacology.exposure import DosedDrug, Exposure
 from mtorsim.pharmacology.regimen import Patient
-from mtorsim.response.cells import CellResponseModel, mtorc1_inhibition
+from mtorsim.response.cells import CellResponseModel, Signals, mtorc1_inhibition
 from mtorsim.response.links import LINK_CLASSES, LinkClass, link_class, shapley_shares
 
 #: fast-path time step (h); daily, twice-daily and weekly doses fall on it
 SURFACE_STEP_H = 2.0
 #: response-surface grid points per signalling agent (0 and 9 log-spaced levels)
 SURFACE_POINTS = 10
+#: version of the response-surface cache files (bump when their meaning changes)
+SURFACE_FORMAT = 1
 #: exact-path segment length (h) over which drug levels are held
 DYNAMIC_STEP_H = 1.0
 
@@ -339,11 +344,64 @@ class SurfaceEffect(EffectModel):
             return None
         key = context_key(context)
         if key not in self.surfaces:
-            agents = tuple(d.agent for d in self.signalling)
-            self.surfaces[key] = ResponseSurface.build(
-                self.cells, context, agents, self.ranges, self.points
-            )
+            self.surfaces[key] = self._cached_surface(context)
         return self.surfaces[key]
+
+    def cache_key(self, context: Context) -> str:
+        """Content hash of everything a surface depends on: the model (its text and the
+        run's parameter values), the context's parameter values, the agents, their grids
+        and the surface format."""
+        from mtorsim.pathway.build import model_hash
+
+        spec = {
+            "format": SURFACE_FORMAT,
+            "model": model_hash(),
+            "parameters": sorted(self.cells.sim.parameters.items()),
+            "context": context_key(context),
+            "agents": [d.agent for d in self.signalling],
+            "ranges": [list(r) for r in self.ranges],
+            "points": self.points,
+        }
+        text = json.dumps(spec, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _cached_surface(self, context: Context) -> ResponseSurface:
+        """The context's surface from the on-disk cache (:func:`mtorsim.fileio.cache_dir`),
+        else built (one steady state per node) and stored there.  The untreated steady
+        state the growth link needs travels with it, so a cached surface needs no
+        simulator.  A damaged or foreign file is rebuilt, with a warning."""
+        from mtorsim.fileio import cache_dir, write_atomic
+        from mtorsim.knowledge.domains import suspect
+
+        agents = tuple(d.agent for d in self.signalling)
+        key = self.cache_key(context)
+        folder = cache_dir("surfaces")
+        path = folder / f"{key}.npz" if folder is not None else None
+        if path is not None and path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    arrays = {k: np.array(z[k]) for k in z.files}
+                if str(arrays.pop("key")) != key:
+                    raise ValueError("key")
+                untreated = Signals(*(float(v) for v in arrays.pop("untreated")))
+                surf = ResponseSurface.from_arrays(agents, arrays)
+                if not all(np.all(np.isfinite(g)) for g in surf._grids()):
+                    raise ValueError("not finite")
+            except (OSError, ValueError, KeyError, TypeError, EOFError):
+                suspect(f"{path}: a damaged or foreign response-surface cache file; rebuilt")
+            else:
+                self.cells.remember_signals(context, untreated)
+                return surf
+        surf = ResponseSurface.build(self.cells, context, agents, self.ranges, self.points)
+        if path is not None:
+            buf = io.BytesIO()
+            untreated = np.array(tuple(self.cells.signals(context)), float)
+            np.savez(buf, key=np.array(key), untreated=untreated, **surf.arrays())
+            try:
+                write_atomic(path, buf.getvalue())
+            except MtorsimError as exc:  # a cache that cannot be written is not an error
+                suspect(f"response surface not cached: {exc}")
+        return surf
 
     def grid(self, horizon_day: float) -> tuple[int, np.ndarray]:
         """Number of grid points and their times (days) up to the horizon."""
