@@ -30,7 +30,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -395,8 +395,11 @@ class SurfaceEffect(EffectModel):
         surf = ResponseSurface.build(self.cells, context, agents, self.ranges, self.points)
         if path is not None:
             buf = io.BytesIO()
-            untreated = np.array(tuple(self.cells.signals(context)), float)
-            np.savez(buf, key=np.array(key), untreated=untreated, **surf.arrays())
+            content: dict[str, Any] = {
+                "key": np.array(key),
+                "untreated": np.array(tuple(self.cells.signals(context)), float),
+            }
+            np.savez(buf, **(content | surf.arrays()))
             try:
                 write_atomic(path, buf.getvalue())
             except MtorsimError as exc:  # a cache that cannot be written is not an error
