@@ -307,7 +307,7 @@ def test_concentrations_outside_their_domain_are_refused() -> None:
 
 # ------------------------------------------------------------------ statistics and figures
 def test_few_replicates_warn_before_any_trial_runs() -> None:
-    from mtorsim.inference.validate import validate
+    from mtorsim.inference.validation import validate
 
     with (
         pytest.warns(SuspectInputWarning, match=r"2 replicate trials: each 95% interval"),
@@ -358,16 +358,27 @@ def bolero200() -> Any:
     return run_trial("bolero-2", n_patients=200, seed=5)
 
 
-def test_km_at_risk_row_explains_patients_censored_at_zero(bolero200: Any) -> None:
+def test_km_at_risk_row_counts_every_patient_at_each_tick(bolero200: Any) -> None:
+    """The numbers at risk under the KM plot are the patients whose PFS is at or beyond
+    each tick, counted here from the patient table; at 0 that is every patient of the
+    arm, including those censored at time 0 (withdrawn before any assessment)."""
     from mtorsim.knowledge import names as N
 
     res = bolero200
-    zero = int(((res.patients[N.PFS_MONTHS] <= 0) & ~res.patients[N.EVENT].astype(bool)).sum())
-    texts = [t.get_text() for t in res.plot().texts]
-    notes = [t for t in texts if "censored at time 0" in t]
-    assert zero > 0  # seed 5 has some: the note is tested, not skipped
-    assert notes == ([f"at risk at 0 excludes the {zero} patient(s) censored at time 0 "
-                      "(withdrawn before the first assessment)"] if zero else [])  # fmt: skip
+    f = res.patients
+    zero = int(((f[N.PFS_MONTHS] <= 0) & ~f[N.EVENT].astype(bool)).sum())
+    assert zero > 0  # seed 5 has some: the case is tested, not skipped
+    ax = res.plot()
+    ticks = list(ax.get_xticks())
+    texts = ax.texts
+    for arm in res.design.arms:
+        t = f.loc[f[N.ARM] == arm.id, N.PFS_MONTHS].to_numpy(float)
+        colour = next(x.get_color() for x in texts if x.get_text() == arm.label)
+        row = [
+            int(x.get_text()) for x in texts if x.get_color() == colour and x.get_text().isdigit()
+        ]
+        assert row == [int((t >= x).sum()) for x in ticks]
+        assert row[0] == len(t)
 
 
 def test_forest_plot_has_headers_and_favours_labels(bolero200: Any) -> None:
@@ -524,7 +535,7 @@ def test_calibrate_quick_says_its_sds_are_not_uncertainty(monkeypatch: Any) -> N
 
 
 def test_validate_reports_progress_per_replicate_trial() -> None:
-    from mtorsim.inference.validate import validate
+    from mtorsim.inference.validation import validate
 
     seen: list[tuple[int, int]] = []
     with pytest.warns(SuspectInputWarning):  # 2 replicates: warned

@@ -129,7 +129,7 @@ def test_multilinear_equals_regular_grid_interpolator(dims: list[int], seed: int
     and the edges: equal to RegularGridInterpolator(method="linear") to 1e-12."""
     from scipy.interpolate import RegularGridInterpolator
 
-    from mtorsim.response.effect import multilinear
+    from mtorsim.response.surfaces import multilinear
 
     rng = np.random.default_rng(seed)
     axes = [np.cumsum(rng.uniform(0.1, 2.0, n)) for n in dims]

@@ -94,7 +94,8 @@ def test_cox_and_logrank_match_lifelines_directly() -> None:
     ours = cox_hazard_ratio(frame, "exp", "ctl", ["stratum:s"])
     df = pd.DataFrame({"T": t, "E": e, "treat": (arm == "exp") * 1.0, "s": st * 1})
     cph = CoxPHFitter().fit(df, "T", "E", strata=["s"])
-    assert ours["hazard_ratio"] == pytest.approx(math.exp(cph.params_["treat"]), rel=1e-9)
+    # our Newton steps converge to 1e-10; lifelines stops at its own precision (~1e-8)
+    assert ours["hazard_ratio"] == pytest.approx(math.exp(cph.params_["treat"]), rel=1e-6)
     lr = logrank_test(t[arm == "exp"], t[arm == "ctl"], e[arm == "exp"], e[arm == "ctl"])
     assert ours["logrank_p"] == pytest.approx(lr.p_value, rel=1e-9)
     # true HR 0.5: the estimate's CI should cover it for this seed

@@ -171,7 +171,7 @@ def trial_run(
         )
     interval = None
     if replicates > 0:
-        from mtorsim.inference.validate import ensemble_interval
+        from mtorsim.inference.validation import ensemble_interval
 
         interval = ensemble_interval(
             d, replicates, seed, patients, calibrations, progress=say(as_json)

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import multivariate_normal, norm
 
 from mtorsim.inference.calibration_set import calibration_trials
 from mtorsim.inference.results import IDAComparison
@@ -56,6 +55,8 @@ def copula_cdf(u: np.ndarray, v: np.ndarray, rho: float) -> np.ndarray:
     out[(uu >= 1)] = vv[(uu >= 1)]
     out[(vv >= 1)] = uu[(vv >= 1)]
     if inner.any():
+        from scipy.stats import multivariate_normal, norm  # ~1 s to import: only here
+
         z = np.column_stack([norm.ppf(uu[inner]), norm.ppf(vv[inner])])
         out[inner] = multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]]).cdf(z)
     return out

@@ -235,7 +235,7 @@ def summary_stats(design: Design, frame: pd.DataFrame) -> dict[str, tuple[float,
     for e, c in design.comparison_pairs():
         try:
             hr = compare(design, frame, e, c).hazard_ratio
-        except ValueError:  # lifelines' ConvergenceError: no usable HR at these values
+        except ValueError:  # ConvergenceError: no usable HR at these values
             hr = None
         se = math.sqrt(1.0 / events[e] + 1.0 / events[c])
         out[f"hazard_ratio:{e} vs {c}"] = (float(hr) if hr is not None else nan, len(frame), se)

@@ -24,34 +24,38 @@ RESPONSE_COLOURS = {
 
 
 def km_plot(result: TrialResult, ax: Any = None) -> Any:
+    """Kaplan-Meier PFS per arm with the 95% band, censoring marks and the numbers at
+    risk (patients whose PFS is at or beyond each tick) under the axes."""
     import matplotlib.pyplot as plt
-    from lifelines import KaplanMeierFitter
-    from lifelines.plotting import add_at_risk_counts
+
+    from mtorsim.trials.survival import kaplan_meier
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
-    fitters = []
+    arms = []
     for i, arm in enumerate(result.design.arms):
         sub = result.patients[result.patients[N.ARM] == arm.id]
         if sub.empty:
             continue
-        kmf = KaplanMeierFitter(label=arm.label)
-        kmf.fit(sub[N.PFS_MONTHS], sub[N.EVENT].astype(bool))
-        kmf.plot_survival_function(
-            ax=ax,
-            ci_show=True,
-            color=ARM_COLOURS[i % len(ARM_COLOURS)],
-            show_censors=True,
-            censor_styles={"ms": 4, "marker": "|"},
-        )
-        fitters.append(kmf)
+        t = sub[N.PFS_MONTHS].to_numpy(float)
+        e = sub[N.EVENT].to_numpy(bool)
+        km = kaplan_meier(t, e)
+        colour = ARM_COLOURS[i % len(ARM_COLOURS)]
+        ax.step(km.time, km.survival, where="post", color=colour, label=arm.label, lw=1.5)
+        ax.fill_between(km.time, km.ci_low, km.ci_high, step="post", color=colour, alpha=0.2)
+        censored = np.unique(t[~e])
+        at = np.searchsorted(km.time, censored, side="right") - 1
+        ax.plot(censored, km.survival[at], "|", color=colour, ms=4)
+        arms.append((arm.label, colour, t))
     ax.set(
         xlabel="months from randomisation",
         ylabel="progression-free probability",
         ylim=(0, 1.02),
+        xlim=(0, None),
         title=f"{result.design.name}: progression-free survival "
         f"(virtual, N = {len(result.patients)})",
     )
+    ax.legend(loc="lower left", fontsize=8)
     c = result.comparison
     if c is not None and c.hazard_ratio is not None:
         ax.text(
@@ -64,30 +68,36 @@ def km_plot(result: TrialResult, ax: Any = None) -> Any:
             va="top",
             fontsize=9,
         )
-    if fitters:
-        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
-        # lifelines counts those still at risk just after time 0, so patients censored at
-        # time 0 (withdrawn before any assessment) are in N but not in the first column
-        at_zero = int(
-            ((result.patients[N.PFS_MONTHS] <= 0) & ~result.patients[N.EVENT].astype(bool)).sum()
-        )
-        if at_zero:
-            ax.annotate(
-                f"at risk at 0 excludes the {at_zero} patient(s) censored at time 0 "
-                "(withdrawn before the first assessment)",
-                xy=(0.0, 0.0),
-                xycoords="figure fraction",
-                xytext=(4, 2),
-                textcoords="offset points",
-                fontsize=7,
-                color="dimgrey",
-            )
+    if arms:
+        lo, hi = ax.get_xlim()
+        ticks = [x for x in ax.get_xticks() if lo - 1e-9 <= x <= hi + 1e-9]
+        ax.set_xticks(ticks)
+        ax.text(-0.05, -0.13, "at risk", transform=ax.transAxes, ha="right", fontsize=8)
+        for row, (label, colour, t) in enumerate(arms):
+            y = -0.18 - 0.05 * row
+            ax.text(-0.05, y, label, transform=ax.transAxes, ha="right", fontsize=7, color=colour)
+            for x in ticks:
+                ax.text(
+                    x,
+                    y,
+                    str(int((t >= x).sum())),
+                    transform=ax.get_xaxis_transform(),
+                    ha="center",
+                    fontsize=7,
+                    color=colour,
+                )
     return ax
+
+
+#: patients drawn per waterfall panel at most; beyond it every k-th patient of the
+#: sorted arm is drawn (the panel is then a quantile plot) and the title says so
+WATERFALL_MAX_BARS = 2000
 
 
 def waterfall_plot(result: TrialResult, ax: Any = None) -> Any:
     """Best change in the sum of diameters per patient, one panel per arm (``ax`` is a
-    sequence of one axes per arm); returns the axes."""
+    sequence of one axes per arm); returns the axes.  Bars of one response category are
+    one filled path, so the cost does not grow with one object per patient."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -105,15 +115,29 @@ def waterfall_plot(result: TrialResult, ax: Any = None) -> Any:
     else:
         axes = list(np.atleast_1d(ax))
     for a, arm in zip(axes, arms, strict=True):
-        sub = result.patients[result.patients[N.ARM] == arm.id].sort_values(
-            N.BEST_CHANGE, ascending=False
-        )
-        y = np.clip(sub[N.BEST_CHANGE].to_numpy(), -100, 100)
-        colours = [RESPONSE_COLOURS.get(r, "#999") for r in sub[N.BEST_RESPONSE]]
-        a.bar(np.arange(len(y)), y, width=1.0, color=colours, linewidth=0)
+        sub = result.patients[result.patients[N.ARM] == arm.id]
+        y = np.clip(sub[N.BEST_CHANGE].to_numpy(float), -100, 100)
+        order = np.argsort(-y, kind="stable")
+        cat = sub[N.BEST_RESPONSE].to_numpy().astype(str)[order]
+        y = y[order]
+        every = max(1, -(-len(y) // WATERFALL_MAX_BARS))
+        y, cat = y[::every], cat[::every]
+        x = np.arange(len(y) + 1)
+        for r, colour in RESPONSE_COLOURS.items():
+            inside = cat == r
+            if inside.any():
+                a.fill_between(
+                    x,
+                    0,
+                    np.append(np.where(inside, y, 0.0), 0.0),
+                    step="post",
+                    color=colour,
+                    linewidth=0,
+                )
         a.axhline(20, color="k", lw=0.6, ls="--")
         a.axhline(-30, color="k", lw=0.6, ls="--")
-        a.set(title=arm.label, xlabel="patients", xticks=[])
+        shown = f"N = {len(sub)}" + (f", every {every}th shown" if every > 1 else "")
+        a.set(title=f"{arm.label} ({shown})", xlabel="patients", xticks=[], xlim=(0, len(y)))
     axes[0].set_ylabel("best change in sum of diameters (%)")
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in RESPONSE_COLOURS.values()]
     axes[-1].legend(

@@ -1,31 +1,26 @@
-"""Trial statistics with lifelines and scipy: Kaplan-Meier medians with 95% CIs, Cox
-hazard ratio (stratified when the design stratifies), log-rank test, and response rates
-with exact (Clopper-Pearson) confidence intervals."""
+"""Trial statistics: Kaplan-Meier medians with 95% CIs, Cox hazard ratio (stratified
+when the design stratifies), log-rank test, and response rates with exact
+(Clopper-Pearson) confidence intervals; computed in :mod:`mtorsim.trials.survival`."""
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mtorsim.knowledge import names as N
+from mtorsim.trials.survival import clopper_pearson, cox_fit, kaplan_meier, logrank
 
 
 def km_summary(months: np.ndarray, events: np.ndarray, label: str = "") -> dict[str, Any]:
-    """Median with the 95% CI of lifelines' Kaplan-Meier fit (nan where not reached)."""
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
-
-    kmf = KaplanMeierFitter(label=label or "arm")
-    kmf.fit(np.asarray(months, float), np.asarray(events, bool))
-    ci = median_survival_times(kmf.confidence_interval_)
-    lo, hi = (float(x) for x in np.asarray(ci, float).ravel()[:2])
-    med = float(kmf.median_survival_time_)
+    """Kaplan-Meier median with its 95% CI (exponential Greenwood band; None where not
+    reached), as lifelines' KaplanMeierFitter reports it (:mod:`mtorsim.trials.survival`)."""
+    km = kaplan_meier(np.asarray(months, float), np.asarray(events, bool))
+    lo, hi = km.median_ci()
     return {
-        "median": _num(med),
+        "median": _num(km.median),
         "ci_low": _num(lo),
         "ci_high": _num(hi),
         "n": len(months),
@@ -45,41 +40,30 @@ def cox_hazard_ratio(
     time: str = N.PFS_MONTHS,
     event: str = N.EVENT,
 ) -> dict[str, Any]:
-    """HR (experimental vs control) with 95% CI from lifelines' Cox model, and the log-rank
-    p-value (unstratified, lifelines ``logrank_test``), of the ``time``/``event`` columns
-    (default PFS)."""
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import logrank_test
-
+    """HR (experimental vs control) with 95% CI from the Cox model (Efron ties, one
+    baseline per stratum; :func:`mtorsim.trials.survival.cox_fit`), and the log-rank
+    p-values, unstratified and stratified, of the ``time``/``event`` columns (default
+    PFS).  Raises :class:`~mtorsim.trials.survival.ConvergenceError` (a ValueError) when
+    the model has no finite maximum."""
     d = frame[frame[N.ARM].isin([experimental, control])]
-    data = pd.DataFrame(
-        {
-            "T": d[time].astype(float),
-            "E": d[event].astype(bool),
-            "treat": (d[N.ARM] == experimental).astype(float),
-        }
-    )
+    t = d[time].to_numpy(float)
+    e = d[event].to_numpy(bool)
+    treat = (d[N.ARM] == experimental).to_numpy()
     use = [s for s in (strata or []) if d[s].nunique() > 1]
-    for s in use:
-        data[s] = d[s].astype(int)
-    cph = CoxPHFitter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cph.fit(data, "T", "E", strata=use or None)
-    hr = float(np.exp(cph.params_["treat"]))
-    np.seterr(over="ignore")
-    ci = cph.confidence_intervals_.loc["treat"]
-    a, b = data[data.treat == 1], data[data.treat == 0]
-    lr = logrank_test(a["T"], b["T"], a["E"], b["E"])
-    strat_key = data[use].astype(str).agg("|".join, axis=1).to_numpy() if use else None
-    slr = stratified_logrank(data["T"], data["E"], data["treat"] > 0, strat_key)
+    key = (
+        np.unique(d[use].astype(int).to_numpy(), axis=0, return_inverse=True)[1].ravel()
+        if use
+        else None
+    )
+    fit = cox_fit(t, e, treat, key)
+    lo, hi = fit.ci
     return {
-        "hazard_ratio": hr,
-        "ci_low": float(np.exp(ci.iloc[0])),
-        "ci_high": float(np.exp(ci.iloc[1])),
-        "cox_p": float(cph.summary.loc["treat", "p"]),
-        "logrank_p": float(lr.p_value),
-        "stratified_logrank_p": slr["p"],
+        "hazard_ratio": fit.hazard_ratio,
+        "ci_low": lo,
+        "ci_high": hi,
+        "cox_p": fit.p,
+        "logrank_p": logrank(t, e, treat)["p"],
+        "stratified_logrank_p": logrank(t, e, treat, key)["p"],
         "stratified_by": use,
     }
 
@@ -103,7 +87,7 @@ def cox_or_note(
     for k, use in enumerate(attempts):
         try:
             fit = cox_hazard_ratio(frame, experimental, control, use, time, event)
-        except ValueError:  # lifelines' ConvergenceError
+        except ValueError:  # ConvergenceError: no finite maximum
             continue
         if _finite_fit(fit):
             note = None
@@ -120,39 +104,21 @@ def cox_or_note(
 def stratified_logrank(
     time: np.ndarray, event: np.ndarray, group: np.ndarray, strata: np.ndarray | None = None
 ) -> dict[str, float]:
-    """Two-group log-rank test summed over strata (Mantel-Haenszel form):
-    chi2 = (sum O - E)^2 / sum V over every event time of every stratum, 1 df.
-    With one stratum this is the ordinary log-rank test (checked against lifelines)."""
-    from scipy.stats import chi2
-
-    t, e, g = np.asarray(time, float), np.asarray(event, bool), np.asarray(group, bool)
-    st = np.zeros(len(t), int) if strata is None else np.unique(strata, return_inverse=True)[1]
-    o_minus_e, var = 0.0, 0.0
-    for s in np.unique(st):
-        ts, es, gs = t[st == s], e[st == s], g[st == s]
-        for u in np.unique(ts[es]):
-            at_risk = ts >= u
-            n, n1 = at_risk.sum(), (at_risk & gs).sum()
-            dead = (ts == u) & es
-            d, d1 = dead.sum(), (dead & gs).sum()
-            o_minus_e += d1 - d * n1 / n
-            if n > 1:
-                var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-    stat = o_minus_e**2 / var if var > 0 else 0.0
-    return {"chi2": float(stat), "p": float(chi2.sf(stat, 1)), "o_minus_e": float(o_minus_e)}
+    """Two-group log-rank test summed over strata (:func:`mtorsim.trials.survival.logrank`;
+    with one stratum the ordinary log-rank test, checked against lifelines)."""
+    key = None if strata is None else np.unique(np.asarray(strata), return_inverse=True)[1]
+    return logrank(time, event, group, key)
 
 
 def rate_ci(k: int, n: int) -> dict[str, Any]:
     """Proportion (%) with its exact Clopper-Pearson 95% CI (%)."""
-    from scipy.stats import binomtest
-
     if n == 0:
         return {"k": 0, "n": 0, "pct": None, "ci_low": None, "ci_high": None}
-    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    lo, hi = clopper_pearson(int(k), int(n))
     return {
         "k": int(k),
         "n": int(n),
         "pct": 100.0 * k / n,
-        "ci_low": 100.0 * ci.low,
-        "ci_high": 100.0 * ci.high,
+        "ci_low": 100.0 * lo,
+        "ci_high": 100.0 * hi,
     }
