@@ -36,6 +36,43 @@ def calibration_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    from mtorsim.trials.execution import ENGINES
+
+    for opt in reversed(
+        [
+            click.option(
+                "--engine",
+                type=click.Choice(ENGINES),
+                default="serial",
+                show_default=True,
+                help="Where patients are simulated: this process, worker processes, or a "
+                "Dask cluster (mtorsim[scale]).  Results do not depend on it.",
+            ),
+            click.option(
+                "--workers",
+                type=domain_type("workers"),
+                default=None,
+                help="Worker processes (processes, or a local Dask cluster; default: CPUs).",
+            ),
+            click.option(
+                "--scheduler",
+                default=None,
+                help="Address of a running Dask scheduler (tcp://host:8786); default: a "
+                "local cluster started for the run.",
+            ),
+            click.option(
+                "--columnar",
+                is_flag=True,
+                help="Workers write the patients as Parquet files (out/.chunks/KEY/), read "
+                "back column by column: for 10^5-10^6 patients (mtorsim[scale]).",
+            ),
+        ]
+    ):
+        fn = opt(fn)
+    return fn
+
+
 @click.group()
 def trial() -> None:
     """Virtual clinical trials: built-in designs from the review, or your own YAML."""
@@ -132,6 +169,7 @@ def trial_schema(out_path: str | None) -> None:
     "sampling uncertainty; use at least twice the ensemble's size).",
 )
 @calibration_option
+@engine_options
 @json_option
 def trial_run(
     design: str,
@@ -141,6 +179,10 @@ def trial_run(
     exact_n: int,
     replicates: int,
     calibrations: tuple[str, ...],
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
+    columnar: bool,
     as_json: bool,
 ) -> None:
     """Run a virtual trial (built-in id such as bolero-2, or a design YAML path)."""
@@ -157,7 +199,16 @@ def trial_run(
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
     out = ensure_writable(Path(out_dir) if out_dir else Path("mtorsim-out") / d.id)
-    with progress_bar(f"{d.name}: virtual patients", as_json) as update:
+    from mtorsim.trials.execution import get_engine
+
+    if scheduler and engine != "dask":
+        raise click.BadParameter(
+            f"a scheduler address is for --engine dask, not {engine}", param_hint="--scheduler"
+        )
+    with (
+        get_engine(engine, workers, scheduler) as eng,
+        progress_bar(f"{d.name}: virtual patients", as_json) as update,
+    ):
         result = run_trial(
             d,
             n_patients=patients,
@@ -168,6 +219,8 @@ def trial_run(
             model=cells,
             calibration=label,
             progress=update,
+            engine=eng,
+            columnar=columnar,
         )
     interval = None
     if replicates > 0:

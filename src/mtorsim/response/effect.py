@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import math
+import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -276,7 +277,7 @@ class SurfaceEffect(EffectModel):
                 surf = ResponseSurface.from_arrays(agents, arrays)
                 if not all(np.all(np.isfinite(g)) for g in surf.grids()):
                     raise ValueError("not finite")
-            except (OSError, ValueError, KeyError, TypeError, EOFError):
+            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
                 suspect(f"{path}: a damaged or foreign response-surface cache file; rebuilt")
             else:
                 self.cells.remember_signals(context, untreated)

@@ -79,7 +79,26 @@ def arm_of(design: Design, index: int, seed: int) -> str:
     return str(np.asarray(block)[rng.permutation(len(block))][pos])
 
 
+#: contexts already built, by (design object, base, genotype); the design object is kept
+#: and compared, so an id reused by another design never matches
+_CONTEXTS: dict[tuple[int, str, tuple[bool, ...]], tuple[Design, Context]] = {}
+
+
 def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Context:
+    """The patient's context (memoised: ~1 ms to build, the same for every patient of a
+    design with the same base and genotype)."""
+    key = (id(design), base, tuple(genotype.values()))
+    hit = _CONTEXTS.get(key)
+    if hit is not None and hit[0] is design:
+        return hit[1]
+    if len(_CONTEXTS) > 4096:
+        _CONTEXTS.clear()
+    ctx = _build_context(design, base, genotype)
+    _CONTEXTS[key] = (design, ctx)
+    return ctx
+
+
+def _build_context(design: Design, base: str, genotype: dict[str, bool]) -> Context:
     ctx = load_context(base)
     values = ctx.values()
     params = dict(ctx.parameters)
@@ -99,6 +118,19 @@ def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Contex
             )
     name = base + ("|" + ",".join(tags) if tags else "") + "|" + design.population.menopausal_status
     return ctx.model_copy(update={"name": name, "parameters": params})
+
+
+def population_contexts(design: Design) -> list[Context]:
+    """Every context a patient of the design can have: each base context with each
+    combination of the population's genotypes."""
+    import itertools
+
+    names = [g.name for g in design.population.genotypes]
+    return [
+        _context_for(design, c.context, dict(zip(names, combo, strict=True)))
+        for c in design.population.contexts
+        for combo in itertools.product((False, True), repeat=len(names))
+    ]
 
 
 def _prognostic(design: Design, strata: dict[str, bool], tp: TumourParams) -> TumourParams:

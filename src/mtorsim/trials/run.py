@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
 from mtorsim.response.effect import DynamicEffect, EffectModel, SurfaceEffect
 from mtorsim.trials.analysis import analyse
+from mtorsim.trials.columnar import read_parquet_chunk, read_patient_table, write_parquet_chunk
 from mtorsim.trials.design import Design, load_design
 from mtorsim.trials.engine import PatientOutcome, arm_drugs, effect_models, simulate_patient
+from mtorsim.trials.execution import Engine, SerialEngine
 from mtorsim.trials.patients import sample_patient
 from mtorsim.trials.results import (
     Curve,
@@ -121,6 +124,49 @@ def _read_chunk(path: Path, key: str, start: int, n: int) -> list[dict[str, Any]
     return list(doc["records"])
 
 
+@dataclass(frozen=True)
+class ChunkJob:
+    """What every chunk of a run shares (sent to each worker once)."""
+
+    design: Design
+    seed: int
+    tumour: PopulationTumour
+    effects: Mapping[str, EffectModel]
+    key: str
+    #: where a columnar run's worker writes its chunk's Parquet file (None: returned)
+    parquet_dir: Path | None = None
+
+
+def simulate_chunk(job: ChunkJob, span: tuple[int, int]) -> list[dict[str, Any]]:
+    """Patients ``span[0]`` to ``span[1] - 1`` of the run, as chunk records; a columnar
+    run writes their rows to Parquet here and returns only the kept curves."""
+    tm = TumourModel(job.tumour)
+    d = job.design
+    outs = [
+        simulate_patient(d, pt, job.effects[pt.arm], tm)
+        for pt in (sample_patient(d, i, job.seed, job.tumour) for i in range(*span))
+    ]
+    records = [_chunk_record(o, o.index < CURVES_KEPT) for o in outs]
+    if job.parquet_dir is None:
+        return records
+    kept = [r for r in records if "curve" in r]
+    write_parquet_chunk(job.parquet_dir, job.key, span[0], [r["row"] for r in records], kept)
+    return kept
+
+
+def prepare_surfaces(design: Design, effects: Mapping[str, EffectModel]) -> None:
+    """Build (or load from the cache) every response surface the design's patients can
+    need, one per arm and context, before the effect models go to other processes."""
+    from mtorsim.trials.patients import population_contexts
+
+    contexts = population_contexts(design)
+    for e in effects.values():
+        if isinstance(e, SurfaceEffect):
+            for ctx in contexts:
+                e.surface(ctx)
+                e.cells.signals(ctx)
+
+
 def run_trial(
     design: Design | str | Path,
     n_patients: int | None = None,
@@ -132,6 +178,8 @@ def run_trial(
     progress: Callable[[int, int], None] | None = None,
     effects: Mapping[str, EffectModel] | None = None,
     calibration: str | None = None,
+    engine: Engine | None = None,
+    columnar: bool = False,
 ) -> TrialResult:
     """Simulate and analyse a trial.
 
@@ -156,8 +204,18 @@ def run_trial(
         Arm id -> effect model of this design (lets replicate runs share their surfaces).
     calibration
         A label of where ``tumour`` came from, for provenance.
+    engine
+        Where the chunks run (:mod:`mtorsim.trials.execution`; default: this process).
+        Results do not depend on it.
+    columnar
+        Each chunk's patients are written by the worker that simulated them as a Parquet
+        file under ``checkpoint_dir`` (needs pyarrow: ``mtorsim[scale]``) and the table is
+        read back from them, only the columns the analysis needs: for runs too large to
+        hold one Python record per patient.
     """
     d = design if isinstance(design, Design) else load_design(design)
+    if columnar and checkpoint_dir is None:
+        raise MtorsimError("a columnar run writes its patients to checkpoint_dir; give one")
     tumour = tumour if tumour is not None else load_tumour_population()
     model = model if model is not None else CellResponseModel()
     n, cap_note = n_patients_for(d, n_patients)
@@ -185,26 +243,39 @@ def run_trial(
         note=cap_note,
     )
     key = hashlib.sha256(provenance.model_dump_json().encode()).hexdigest()[:16]
-    tm = TumourModel(tumour)
-    records: list[dict[str, Any]] = []
-    done = 0
-    for start in range(0, n, CHUNK):
-        idx = range(start, min(n, start + CHUNK))
-        path = checkpoint_dir / key / f"chunk-{start:06d}.json" if checkpoint_dir else None
-        chunk = _read_chunk(path, key, start, len(idx)) if path is not None else None
-        if chunk is None:
-            outs = [
-                simulate_patient(d, pt, effects[pt.arm], tm)
-                for pt in (sample_patient(d, i, seed, tumour) for i in idx)
-            ]
-            chunk = [_chunk_record(o, o.index < CURVES_KEPT) for o in outs]
-            if path is not None:
-                _write_chunk(path, key, start, chunk)
-        records.extend(chunk)
-        done += len(idx)
+    folder = checkpoint_dir / key if checkpoint_dir is not None else None
+    spans = [(start, min(n, start + CHUNK)) for start in range(0, n, CHUNK)]
+    done: dict[int, list[dict[str, Any]]] = {}
+    for a, b in spans:
+        if folder is not None and not columnar:
+            chunk = _read_chunk(folder / f"chunk-{a:06d}.json", key, a, b - a)
+            if chunk is not None:
+                done[a] = chunk
+        elif folder is not None:
+            chunk = read_parquet_chunk(folder, key, a, b - a)
+            if chunk is not None:
+                done[a] = chunk
+    todo = [(a, b) for a, b in spans if a not in done]
+    engine = engine if engine is not None else SerialEngine()
+    if todo and not isinstance(engine, SerialEngine):
+        prepare_surfaces(d, effects)  # workers receive surfaces as arrays, not simulators
+    shared = ChunkJob(d, seed, tumour, effects, key, folder if columnar else None)
+    count = sum(b - a for a, b in spans if a in done)
+    if progress and count:
+        progress(count, n)
+    for (a, b), chunk in zip(todo, engine.map(simulate_chunk, shared, todo), strict=True):
+        if folder is not None and not columnar:
+            _write_chunk(folder / f"chunk-{a:06d}.json", key, a, chunk)
+        done[a] = chunk
+        count += b - a
         if progress:
-            progress(done, n)
-    frame = patients_frame([r["row"] for r in records])
+            progress(count, n)
+    records = [r for a, _ in spans for r in done[a]]
+    if columnar:
+        assert folder is not None
+        frame = read_patient_table(folder, [a for a, _ in spans])
+    else:
+        frame = patients_frame([r["row"] for r in records])
     curves = {
         int(r["row"][N.PATIENT]): Curve.model_validate(r["curve"]) for r in records if "curve" in r
     }
@@ -259,4 +330,13 @@ def exact_check(
     )
 
 
-__all__ = ["DEFAULT_SEED", "MAX_PATIENTS_ENV", "exact_check", "n_patients_for", "run_trial"]
+__all__ = [
+    "DEFAULT_SEED",
+    "MAX_PATIENTS_ENV",
+    "ChunkJob",
+    "exact_check",
+    "n_patients_for",
+    "prepare_surfaces",
+    "run_trial",
+    "simulate_chunk",
+]
