@@ -144,3 +144,48 @@ def test_multilinear_equals_regular_grid_interpolator(dims: list[int], seed: int
     for g, y in zip(grids, got, strict=True):
         ref = RegularGridInterpolator(axes, g)(np.column_stack(x))
         np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_partial_surface_equals_the_full_one_with_absent_agents_at_zero() -> None:
+    """The class split's partial sets read the surface's slice at the absent agents'
+    node 0: equal to the full interpolation with their concentrations at 0 (1e-14)."""
+    from mtorsim.response.surfaces import ResponseSurface
+
+    rng = np.random.default_rng(3)
+    nodes = [np.concatenate([[0.0], np.geomspace(0.1, 100, 9)]) for _ in range(3)]
+    surf = ResponseSurface(("a", "b", "c"), nodes, *(rng.random((10, 10, 10)) for _ in range(4)))
+    conc = rng.uniform(0, 150, (500, 3))
+    for present in ((0,), (1,), (2,), (0, 2), (0, 1, 2)):
+        cols = np.column_stack([conc[:, j] if j in present else np.zeros(500) for j in range(3)])
+        full = surf(cols)
+        part = surf.partial({j: conc[:, j] for j in present})
+        for a, b in zip(full, part, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-14, atol=1e-15)
+
+
+def test_fast_path_blocks_join_to_the_one_course() -> None:
+    """Blocks cut at visits (so a run can stop soon after progression) join to the
+    course computed in one block: same grid, same effect and class shares (1e-12)."""
+    from mtorsim.response.cells import CellResponseModel
+    from mtorsim.response.effect import SurfaceEffect
+    from mtorsim.trials.design import load_design
+    from mtorsim.trials.engine import arm_drugs, patient_exposure
+    from mtorsim.trials.patients import sample_patient
+    from mtorsim.tumour.model import load_tumour_population
+
+    d = load_design("bolero-2")
+    cells = CellResponseModel()
+    eff = SurfaceEffect(arm_drugs(d, "eve-exe", cells.kb), cells)
+    pt = sample_patient(d, 3, 1, load_tumour_population(), arm="eve-exe")
+    horizon = 400.0
+    (whole,) = eff.blocks(patient_exposure(pt, eff), pt.context, horizon)
+    visits = np.arange(1, 60) * 56.0 + 1.3
+    parts = list(eff.blocks(patient_exposure(pt, eff), pt.context, horizon, visits))
+    assert len(parts) == 4  # ends after 12, 24 and 48 weeks, then the horizon
+    t = np.concatenate([parts[0].t_days] + [p.t_days[1:] for p in parts[1:]])
+    np.testing.assert_array_equal(t, whole.t_days)
+    dk = np.concatenate([parts[0].dk_per_day] + [p.dk_per_day[1:] for p in parts[1:]])
+    np.testing.assert_allclose(dk, whole.dk_per_day, rtol=1e-12, atol=1e-14)
+    for c, v in whole.shares.items():
+        got = np.concatenate([parts[0].shares[c]] + [p.shares[c][1:] for p in parts[1:]])
+        np.testing.assert_allclose(got, v, rtol=1e-12, atol=1e-14)

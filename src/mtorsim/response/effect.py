@@ -51,6 +51,8 @@ from mtorsim.response.surfaces import (
 
 #: fast-path time step (h); daily, twice-daily and weekly doses fall on it
 SURFACE_STEP_H = 2.0
+#: end of the fast path's first block (days): one visit on or after it (see block_ends)
+FIRST_BLOCK_DAYS = 84.0
 #: version of the response-surface cache files (bump when their meaning changes)
 SURFACE_FORMAT = 1
 #: exact-path segment length (h) over which drug levels are held
@@ -309,18 +311,50 @@ class SurfaceEffect(EffectModel):
         breaks: Sequence[float] | np.ndarray = (),
     ) -> Iterator[EffectBlock]:
         n, t_days = self.grid(horizon_day)
-        conc = exposure.on_grid(n, self.step_h)
         surf = self.surface(context)
         order = [d.agent for d in self.signalling]
+        start = 0
+        for stop in self.block_ends(n, breaks):
+            # the grid's values up to ``stop`` depend only on doses before it (causal
+            # convolution), so a block needs the exposure only that far
+            conc = {
+                a: c[start : stop + 1] for a, c in exposure.on_grid(stop + 1, self.step_h).items()
+            }
 
-        def signals_of(agents: tuple[str, ...]) -> SignalArrays:
-            assert surf is not None
-            cm = np.column_stack([conc[a] if a in agents else np.zeros(n) for a in order])
-            return surf(cm)
+            def signals_of(
+                agents: tuple[str, ...], conc: dict[str, np.ndarray] = conc
+            ) -> SignalArrays:
+                assert surf is not None
+                return surf.partial({j: conc[a] for j, a in enumerate(order) if a in agents})
 
-        yield self._block(
-            context, t_days, signals_of, {d.agent: conc[d.agent] for d in self.cytotoxic}
-        )
+            yield self._block(
+                context,
+                t_days[start : stop + 1],
+                signals_of,
+                {d.agent: conc[d.agent] for d in self.cytotoxic},
+            )
+            start = stop
+
+    def block_ends(self, n: int, breaks: Sequence[float] | np.ndarray) -> list[int]:
+        """Grid indices where blocks end: at the first break (visit) on or after 12 weeks,
+        then after 24, 48, ... weeks, and at the horizon.  A patient who progresses early
+        is simulated little further than her progression (the orchestration stops after
+        the block that shows it); the blocks together are the one course."""
+        step_days = self.step_h / HOURS_PER_DAY
+        b = np.sort(np.asarray(breaks, float))
+        ends: list[int] = []
+        target = FIRST_BLOCK_DAYS
+        while True:
+            later = b[b >= target]
+            if later.size == 0:
+                break
+            k = math.ceil(float(later[0]) / step_days - 1e-9)
+            if k >= n - 1:
+                break
+            if not ends or k > ends[-1]:
+                ends.append(k)
+            target *= 2.0
+        return [*ends, n - 1]
 
 
 class DynamicEffect(EffectModel):

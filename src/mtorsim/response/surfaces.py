@@ -79,6 +79,25 @@ class ResponseSurface:
         )
         return prol, surv, er, mtor
 
+    def partial(self, present: Mapping[int, np.ndarray]) -> SignalArrays:
+        """The outputs with the agents at positions ``present`` at these concentrations
+        (nM, each an array over the same points) and every other agent absent: the
+        interpolation over the present axes only, on the grid's slice at the others'
+        node 0 (where an absent agent sits exactly), so a class split's partial sets cost
+        fewer corners; equal to :meth:`__call__` with zeros for the absent agents."""
+        if not present:
+            raise ValueError("partial(): give at least one agent")
+        axes = sorted(present)
+        cut = tuple(slice(None) if j in present else 0 for j in range(len(self.agents)))
+        x = [
+            np.log(np.clip(np.asarray(present[j], float), 0.0, self.nodes_nM[j][-1]) + self.eps[j])
+            for j in axes
+        ]
+        prol, surv, er, mtor = multilinear(
+            [self.axes[j] for j in axes], [g[cut] for g in self.grids()], x
+        )
+        return prol, surv, er, mtor
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The surface as plain arrays (what a cache file or a worker process receives)."""
         out = {f"nodes_{j}": x for j, x in enumerate(self.nodes_nM)}

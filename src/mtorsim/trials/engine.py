@@ -175,10 +175,11 @@ def patient_exposure(pt: VirtualPatient, effect: EffectModel) -> Exposure:
 
 
 def _exposure_summary(exposure: Exposure, horizon_day: float) -> dict[str, float]:
+    """Mean unbound exposure over the first weeks (or the whole course if shorter), on
+    a grid only that long: the grid's early values do not depend on later doses."""
     n = math.ceil(max(horizon_day, 0.0) * N.HOURS_PER_DAY / EXPOSURE_STEP_H) + 1
-    t = np.arange(n) * EXPOSURE_STEP_H / N.HOURS_PER_DAY
-    first = t <= EXPOSURE_SUMMARY_DAYS
-    return {a: float(np.mean(c[first])) for a, c in exposure.on_grid(n, EXPOSURE_STEP_H).items()}
+    n = min(n, math.floor(EXPOSURE_SUMMARY_DAYS * N.HOURS_PER_DAY / EXPOSURE_STEP_H + 1e-9) + 1)
+    return {a: float(np.mean(c)) for a, c in exposure.on_grid(n, EXPOSURE_STEP_H).items()}
 
 
 def drive(
