@@ -110,7 +110,6 @@ def main() -> None:
         lambda: score(measured), 3
     )
     # ---------------------------------------------------------------- virtual trials
-    from mtorsim.response.effect import DynamicEffect
     from mtorsim.trials.design import load_design
     from mtorsim.trials.engine import effect_models, simulate_patient
     from mtorsim.trials.patients import sample_patient
@@ -131,20 +130,89 @@ def main() -> None:
     figures["trial: fast path, virtual patients per second (warm)"] = len(pts) / (
         time.perf_counter() - t0
     )
+    # fast vs exact on 32 calibrated patients, with their PFS agreement
+    from mtorsim.trials.run import exact_check
+
+    n_ex = 32
+    res = run_trial(design, n_patients=n_ex, model=model)
+    t_fast = best_of(
+        lambda: [
+            simulate_patient(design, pt, sims[pt.arm], cr)
+            for pt in (sample_patient(design, i, res.provenance.seed, tumour) for i in range(n_ex))
+        ],
+        3,
+    )
     t0 = time.perf_counter()
-    exact = effect_models(design, model, DynamicEffect)
-    for pt in pts[:4]:
-        simulate_patient(design, pt, exact[pt.arm], cr)
+    ex = exact_check(design, res.patients, n_ex, res.provenance.seed, tumour, model)
     t_exact = time.perf_counter() - t0
-    figures["trial: exact coupled path, virtual patients per second"] = 4 / t_exact
-    t_fast = best_of(lambda: [simulate_patient(design, pt, sims[pt.arm], cr) for pt in pts[:4]])
-    figures["trial: exact / fast path time, same 4 patients, same run (ratio)"] = t_exact / t_fast
-    for n in (181, 362, 724):
+    figures[f"trial: fast path, ms per patient ({n_ex} patients)"] = 1e3 * t_fast / n_ex
+    figures[f"trial: exact coupled path, ms per patient ({n_ex} patients)"] = 1e3 * t_exact / n_ex
+    figures["trial: exact / fast path time, same patients, same run (ratio)"] = t_exact / t_fast
+    figures[f"trial: PFS identical fast vs exact (of {n_ex})"] = ex.pfs_identical
+    figures["trial: median PFS fast / exact (ratio)"] = ex.median_pfs_fast / ex.median_pfs_exact
+
+    # response surfaces: built (empty cache) vs read back from the cache
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from mtorsim.response.effect import SurfaceEffect
+    from mtorsim.trials.run import prepare_surfaces
+
+    with tempfile.TemporaryDirectory() as cache:
+        old = os.environ.get("MTORSIM_CACHE")
+        os.environ["MTORSIM_CACHE"] = cache
+        try:
+            t0 = time.perf_counter()
+            prepare_surfaces(design, effect_models(design, CellResponseModel(kb=kb)))
+            t_build = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            prepare_surfaces(design, effect_models(design, CellResponseModel(kb=kb)))
+            t_cached = time.perf_counter() - t0
+        finally:
+            if old is None:
+                os.environ.pop("MTORSIM_CACHE")
+            else:
+                os.environ["MTORSIM_CACHE"] = old
+    n_surf = sum(len(e.surfaces) for e in sims.values() if isinstance(e, SurfaceEffect))
+    figures[f"surfaces: BOLERO-2's {n_surf}, built, empty cache (s)"] = t_build
+    figures["surfaces: the same, read from the cache (s)"] = t_cached
+    figures["surfaces: built / cached time (ratio)"] = t_build / t_cached
+
+    # the main job as a user runs it: a new process each time
+    exe = [sys.executable, "-m", "mtorsim", "trial", "run", "bolero-2", "--json"]
+
+    def main_job(out: str, cache: str) -> float:
+        env = os.environ | {"MTORSIM_CACHE": cache}
         t0 = time.perf_counter()
-        run_trial(design, n_patients=n, model=CellResponseModel(kb=kb))
-        figures[f"trial: BOLERO-2 run, {n} patients, all layers, cold (s)"] = (
-            time.perf_counter() - t0
+        subprocess.run([*exe, "--out", out], env=env, check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = f"{tmp}/cache"
+        figures["main job: 724 patients, new process, empty cache (s)"] = main_job(
+            f"{tmp}/a", cache
         )
+        figures["main job: cold (new output folder, surfaces cached) (s)"] = min(
+            main_job(f"{tmp}/b{i}", cache) for i in range(3)
+        )
+        figures["main job: warm (same folder: chunks checkpointed) (s)"] = min(
+            main_job(f"{tmp}/b0", cache) for _ in range(3)
+        )
+
+    # engines: the same 2000 patients on 1 and 2 worker processes (identical tables)
+    from mtorsim.trials.execution import ProcessEngine
+
+    times = {}
+    for w in (1, 2):
+        with ProcessEngine(w) as eng:
+            t0 = time.perf_counter()
+            run_trial(design, n_patients=2000, seed=5, engine=eng)
+            times[w] = time.perf_counter() - t0
+    figures["engine: 2000 patients, 1 worker process (s)"] = times[1]
+    figures["engine: 2000 patients, 2 worker processes (s)"] = times[2]
+    figures["engine: 1 / 2 workers time (speed-up)"] = times[1] / times[2]
     from mtorsim.inference import load_calibration_set
     from mtorsim.inference.trial_calibration import TrialObjective, resolve_targets
 

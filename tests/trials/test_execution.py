@@ -122,3 +122,15 @@ def test_cached_surface_equals_a_built_one_without_a_simulator(
     path.unlink()
     fresh().surface(ctx)
     assert not path.exists()
+
+
+def test_validation_replicates_run_on_an_engine_with_the_same_report() -> None:
+    """validate's replicate trials on two worker processes give the same rows."""
+    from mtorsim.inference.validation import validate
+
+    kw = {"designs": ["bolero-6"], "replicates": 2, "n_patients": 30, "ida": False}
+    serial = validate(**kw)  # type: ignore[arg-type]
+    with get_engine("processes", workers=2) as eng:
+        parallel = validate(engine=eng, **kw)  # type: ignore[arg-type]
+    assert [r.model_dump() for r in parallel.rows] == [r.model_dump() for r in serial.rows]
+    assert len(serial.rows) > 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from mtorsim.cli.common import (
     progress_bar,
     say,
 )
-from mtorsim.cli.trials import calibration_option
+from mtorsim.cli.trials import calibration_option, engine_options, open_engine
 from mtorsim.errors import MtorsimError
 
 
@@ -151,6 +152,7 @@ def calibrate_cmd(
     help="Folder for validation.json, validation.csv and validation.png.",
 )
 @calibration_option
+@functools.partial(engine_options, columnar=False)
 @json_option
 def validate_cmd(
     replicates: int,
@@ -160,6 +162,9 @@ def validate_cmd(
     ensemble: bool,
     out_dir: str,
     calibrations: tuple[str, ...],
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
     as_json: bool,
 ) -> None:
     """Predict every trial that is not calibration data, beside its published values."""
@@ -176,7 +181,10 @@ def validate_cmd(
     tumour, cells, label = apply_calibrations(calibrations)
     record = trial_record(calibrations)
     members = ensemble_populations(record) if ensemble else None
-    with progress_bar(f"validate: {replicates} replicate trials per design", as_json) as bar:
+    with (
+        open_engine(engine, workers, scheduler) as eng,
+        progress_bar(f"validate: {replicates} replicate trials per design", as_json) as bar,
+    ):
         rep = validate(
             list(designs) or None,
             replicates,
@@ -189,6 +197,7 @@ def validate_cmd(
             ensemble=members,
             fitted_counts=fitted_counts(record),
             step=bar,
+            engine=eng,
         )
     files = write_validation_outputs(rep, Path(out_dir))
     if as_json:

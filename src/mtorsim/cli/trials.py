@@ -36,41 +36,55 @@ def calibration_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
-def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+def engine_options(fn: Callable[..., Any], columnar: bool = True) -> Callable[..., Any]:
+    """--engine, --workers, --scheduler (and --columnar where patients are written)."""
     from mtorsim.trials.execution import ENGINES
 
-    for opt in reversed(
-        [
-            click.option(
-                "--engine",
-                type=click.Choice(ENGINES),
-                default="serial",
-                show_default=True,
-                help="Where patients are simulated: this process, worker processes, or a "
-                "Dask cluster (mtorsim[scale]).  Results do not depend on it.",
-            ),
-            click.option(
-                "--workers",
-                type=domain_type("workers"),
-                default=None,
-                help="Worker processes (processes, or a local Dask cluster; default: CPUs).",
-            ),
-            click.option(
-                "--scheduler",
-                default=None,
-                help="Address of a running Dask scheduler (tcp://host:8786); default: a "
-                "local cluster started for the run.",
-            ),
+    options = [
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="serial",
+            show_default=True,
+            help="Where patients are simulated: this process, worker processes, or a "
+            "Dask cluster (mtorsim[scale]).  Results do not depend on it.",
+        ),
+        click.option(
+            "--workers",
+            type=domain_type("workers"),
+            default=None,
+            help="Worker processes (processes, or a local Dask cluster; default: CPUs).",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            help="Address of a running Dask scheduler (tcp://host:8786); default: a "
+            "local cluster started for the run.",
+        ),
+    ]
+    if columnar:
+        options.append(
             click.option(
                 "--columnar",
                 is_flag=True,
                 help="Workers write the patients as Parquet files (out/.chunks/KEY/), read "
                 "back column by column: for 10^5-10^6 patients (mtorsim[scale]).",
-            ),
-        ]
-    ):
+            )
+        )
+    for opt in reversed(options):
         fn = opt(fn)
     return fn
+
+
+def open_engine(engine: str, workers: int | None, scheduler: str | None) -> Any:
+    """The engine the options name (a context manager that closes it)."""
+    from mtorsim.trials.execution import get_engine
+
+    if scheduler and engine != "dask":
+        raise click.BadParameter(
+            f"a scheduler address is for --engine dask, not {engine}", param_hint="--scheduler"
+        )
+    return get_engine(engine, workers, scheduler)
 
 
 @click.group()
@@ -199,14 +213,8 @@ def trial_run(
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
     out = ensure_writable(Path(out_dir) if out_dir else Path("mtorsim-out") / d.id)
-    from mtorsim.trials.execution import get_engine
-
-    if scheduler and engine != "dask":
-        raise click.BadParameter(
-            f"a scheduler address is for --engine dask, not {engine}", param_hint="--scheduler"
-        )
     with (
-        get_engine(engine, workers, scheduler) as eng,
+        open_engine(engine, workers, scheduler) as eng,
         progress_bar(f"{d.name}: virtual patients", as_json) as update,
     ):
         result = run_trial(

@@ -16,7 +16,8 @@ independent-drug-action baseline for two-drug combination arms.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,19 @@ from mtorsim.knowledge.base import load_knowledge_base
 from mtorsim.knowledge.vocab import Endpoint
 from mtorsim.pathway.build import model_hash
 from mtorsim.response.cells import CellResponseModel
+from mtorsim.response.effect import EffectModel
 from mtorsim.trials.analysis import published_values
 from mtorsim.trials.design import Design, builtin_designs, load_design
 from mtorsim.trials.engine import effect_models
+from mtorsim.trials.execution import Engine, SerialEngine
 from mtorsim.trials.results import PublishedValue, TrialSummary
-from mtorsim.trials.run import DEFAULT_SEED, TUMOUR_MEDIANS, n_patients_for, run_trial
+from mtorsim.trials.run import (
+    DEFAULT_SEED,
+    TUMOUR_MEDIANS,
+    n_patients_for,
+    prepare_surfaces,
+    run_trial,
+)
 from mtorsim.tumour.model import PopulationTumour, load_tumour_population
 
 
@@ -137,6 +146,31 @@ def few_replicates(replicates: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ReplicateJob:
+    """What the replicate trials of one design share (sent to each worker once)."""
+
+    design: Design
+    n_patients: int | None
+    seed: int
+    tumour: PopulationTumour
+    model: CellResponseModel
+    effects: Mapping[str, EffectModel]
+    ensemble: tuple[PopulationTumour, ...] = ()
+
+
+def replicate_summary(job: ReplicateJob, r: int) -> TrialSummary:
+    """Replicate ``r``: seed ``seed + r``, ensemble member ``r mod M`` if any."""
+    return run_trial(
+        job.design,
+        job.n_patients,
+        job.seed + r,
+        tumour=job.ensemble[r % len(job.ensemble)] if job.ensemble else job.tumour,
+        model=job.model,
+        effects=job.effects,
+    ).summary
+
+
 def validate_design(
     d: Design,
     replicates: int,
@@ -146,23 +180,19 @@ def validate_design(
     n_patients: int | None = None,
     ensemble: Sequence[PopulationTumour] | None = None,
     done: Callable[[], None] | None = None,
+    engine: Engine | None = None,
 ) -> list[ValidationRow]:
     """Replicate trials of one design, each endpoint beside its published value
-    (replicate ``r`` with ensemble member ``r mod M`` if an ensemble is given); ``done``
-    is called after each replicate."""
+    (replicate ``r`` with ensemble member ``r mod M`` if an ensemble is given), run on
+    ``engine`` (default: this process); ``done`` is called after each replicate."""
+    engine = engine if engine is not None else SerialEngine()
     effects = effect_models(d, model)
+    if not isinstance(engine, SerialEngine):
+        prepare_surfaces(d, effects)
+    job = ReplicateJob(d, n_patients, seed, tumour, model, effects, tuple(ensemble or ()))
     summaries = []
-    for r in range(replicates):
-        summaries.append(
-            run_trial(
-                d,
-                n_patients,
-                seed + r,
-                tumour=ensemble[r % len(ensemble)] if ensemble else tumour,
-                model=model,
-                effects=effects,
-            ).summary
-        )
+    for summary in engine.map(replicate_summary, job, list(range(replicates))):
+        summaries.append(summary)
         if done:
             done()
     pub = published_values(d)
@@ -209,13 +239,15 @@ def validate(
     ensemble: Sequence[PopulationTumour] | None = None,
     fitted_counts: tuple[int, int] | None = None,
     step: Callable[[int, int], None] | None = None,
+    engine: Engine | None = None,
 ) -> ValidationReport:
     """The validation report.  No parameter is changed: every design runs with the
     tumour population given (default: the shipped, calibrated one), or with the members
     of ``ensemble`` in turn (parameter uncertainty).  Designs of the calibration set are
     refused (they are fitted, not predicted), except in the IDA comparison, where they
     are marked.  ``fitted_counts`` (parameters fitted, data fitted) goes in the report;
-    ``step(done, total)`` is called after each replicate trial (progress bars)."""
+    ``step(done, total)`` is called after each replicate trial (progress bars); the
+    replicates run on ``engine`` (default: this process; the report does not depend on it)."""
     if replicates < 1:
         raise MtorsimError(f"replicates must be at least 1, got {replicates}")
     few_replicates(replicates)
@@ -247,7 +279,9 @@ def validate(
             continue
         n = n_patients_for(d, n_patients)[0]
         say(f"{d.name}: {replicates} x {n} patients")
-        rows.extend(validate_design(d, replicates, seed, tumour, model, n, ensemble, one_done))
+        rows.extend(
+            validate_design(d, replicates, seed, tumour, model, n, ensemble, one_done, engine)
+        )
     comparisons: list[IDAComparison] = []
     if ida:
         for d in chosen:
@@ -280,6 +314,7 @@ def ensemble_interval(
     n_patients: int | None = None,
     calibrations: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
+    engine: Engine | None = None,
 ) -> ValidationReport:
     """Replicate trials of one design (calibration data or not), replicate ``r`` with the
     trial calibration's ensemble member ``r mod M``: each endpoint's median and 95%
@@ -304,7 +339,7 @@ def ensemble_interval(
         f"{d.name}: {replicates} x {n} patients over {len(members)} parameter sets"
     )
     rows = validate_design(
-        d, replicates, seed, tumour or load_tumour_population(), model, n, members
+        d, replicates, seed, tumour or load_tumour_population(), model, n, members, None, engine
     )
     return ValidationReport(
         rows=rows,
