@@ -75,7 +75,7 @@ def _dosed(agent_id: str, regimen: Regimen, rec: DrugPK, kb: KnowledgeBase) -> D
 
 
 def concentration_on_grid(
-    p: PKParameters,
+    p: PKParameters | LinearPK,
     events: DoseTrain | Sequence[DoseEvent],
     n: int,
     step_h: float,
@@ -86,7 +86,10 @@ def concentration_on_grid(
     the mean concentration over ``[(k - 1/2) step, (k + 1/2) step]`` (exact, from the
     closed-form integral of the response), so the grid holds the exposure (AUC) of any
     peak, however short; without, the concentration at the grid point.  Both are exact
-    for doses on the grid (other dose times are rounded to it, half to even)."""
+    for doses on the grid (other dose times are rounded to it, half to even).  ``p`` may
+    be a :class:`LinearPK` (its eigen-decomposition is then reused)."""
+    pk = p if isinstance(p, LinearPK) else LinearPK(p)
+    p = pk.params
     train = events if isinstance(events, DoseTrain) else DoseTrain.from_events(events)
     out = np.zeros(n)
     k = np.rint(train.time_h / step_h)
@@ -102,13 +105,19 @@ def concentration_on_grid(
                 raise MtorsimError("a non-IV dose needs an absorption rate")
             key = ("depot", 0.0)
         keys.setdefault(key, []).append(int(j))
-    first = {key: int(np.argmax(np.isin(phase, js))) for key, js in keys.items()}
-    pk, t = LinearPK(p), np.arange(n) * step_h
-    for (into, dur), js in sorted(keys.items(), key=lambda kv: first[kv[0]]):
-        sel = np.isin(phase, js)
-        dose = amount[sel] * (p.F if into == "depot" else 1.0)
+    t = np.arange(n) * step_h
+    groups: list[tuple[tuple[str, float], np.ndarray | None]]
+    if len(keys) == 1:  # the usual case: every administration into one compartment
+        groups = [(next(iter(keys)), None)]
+    else:
+        sels = {key: np.isin(phase, js) for key, js in keys.items()}
+        order = sorted(sels, key=lambda key: int(np.argmax(sels[key])))
+        groups = [(key, sels[key]) for key in order]
+    for (into, dur), sel in groups:
+        kk, dose = (k, amount) if sel is None else (k[sel], amount[sel])
+        dose = dose * (p.F if into == "depot" else 1.0)
         # bincount adds in order of administration, as a running sum would
-        dose_train = np.bincount(k[sel], weights=dose, minlength=n)
+        dose_train = np.bincount(kk, weights=dose, minlength=n)
         kernel = (
             pk.interval_mean_response(t, step_h, into, dur)
             if mean
@@ -158,6 +167,7 @@ class Exposure:
     _grids: dict[tuple[int, float], dict[str, np.ndarray]] = field(
         init=False, default_factory=dict, repr=False
     )
+    _linear: dict[str, LinearPK] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         until = max(self.horizon_day, 0.0) + 1.0
@@ -178,17 +188,23 @@ class Exposure:
         if key not in self._grids:
             self._grids[key] = {
                 d.agent: d.unbound_nM(
-                    concentration_on_grid(self.pk[d.agent], self.trains[d.agent], n, step_h)
+                    concentration_on_grid(self._pk(d.agent), self.trains[d.agent], n, step_h)
                 )
                 for d in self.drugs
             }
         return self._grids[key]
 
+    def _pk(self, agent: str) -> LinearPK:
+        """The agent's linear model, built once (every block's grid reuses it)."""
+        if agent not in self._linear:
+            self._linear[agent] = LinearPK(self.pk[agent])
+        return self._linear[agent]
+
     def at(self, times_h: np.ndarray) -> dict[str, np.ndarray]:
         """Model-equivalent unbound nM at any times (h), by dosed agent (closed form)."""
         return {
             d.agent: d.unbound_nM(
-                LinearPK(self.pk[d.agent]).concentration(times_h, self.trains[d.agent].events())
+                self._pk(d.agent).concentration(times_h, self.trains[d.agent].events())
             )
             for d in self.drugs
         }
