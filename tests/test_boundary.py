@@ -318,8 +318,8 @@ def test_few_replicates_warn_before_any_trial_runs() -> None:
 
 def test_too_many_strata_fall_back_to_an_unstratified_hr_with_a_note() -> None:
     """Ten stratification factors over 30 patients: the stratified Cox model cannot be fitted
-    (was lifelines' ConvergenceError); the HR is the unstratified one, which equals a
-    direct lifelines fit without strata, and the note says so."""
+    (the coefficient runs off); the HR is the unstratified one, which equals a direct
+    lifelines fit without strata, and the note says so."""
     from lifelines import CoxPHFitter
 
     from mtorsim.knowledge import names as N
@@ -344,7 +344,8 @@ def test_too_many_strata_fall_back_to_an_unstratified_hr_with_a_note() -> None:
             "treat": (f[N.ARM] == "eve-exe").astype(float),
         }
     )
-    direct = CoxPHFitter().fit(data, "T", "E")
+    # lifelines at a tight precision (its default, 1e-7 on the step, leaves 1e-5 here)
+    direct = CoxPHFitter().fit(data, "T", "E", fit_options={"precision": 1e-10})
     assert c.hazard_ratio == pytest.approx(float(np.exp(direct.params_["treat"])), rel=1e-9)
 
 

@@ -210,6 +210,10 @@ class PathwaySimulator:
             self._engine = rr
         return self._engine
 
+    @_rr.setter
+    def _rr(self, engine: Any) -> None:  # tests put a wrapper around the engine
+        self._engine = engine
+
     @property
     def _param_ids(self) -> set[str]:
         self._rr  # noqa: B018 (built on first use)
