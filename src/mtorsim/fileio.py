@@ -130,6 +130,38 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def package_digest() -> str:
+    """SHA-256 of mtorsim's own source and data files as installed (a run's outputs
+    depend on the code that made them: a manifest records this, so a folder made by other
+    code is never taken as up to date)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if (
+            path.suffix in (".py", ".yaml", ".ant", ".json", ".csv")
+            and "__pycache__" not in path.parts
+        ):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def up_to_date(
+    folder: str | Path, command: str, inputs: Mapping[str, str]
+) -> dict[str, str] | None:
+    """The files of a finished run in ``folder`` made by the same command from the same
+    inputs (and code), every file as it wrote it; None if anything differs."""
+    folder = Path(folder)
+    doc = read_manifest(folder)
+    if not doc or doc.get("finished") is not True:
+        return None
+    if doc.get("command") != command or doc.get("inputs") != dict(inputs):
+        return None
+    if verify_run(folder):
+        return None
+    return {meta["name"]: str(folder / rel) for rel, meta in doc["files"].items()}
+
+
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
     """The folder's ``run.json``, or None if it has none or it cannot be read."""
     path = Path(folder) / MANIFEST

@@ -182,6 +182,12 @@ def trial_schema(out_path: str | None) -> None:
     "calibration's ensemble, and print every endpoint's 95% interval (parameter and "
     "sampling uncertainty; use at least twice the ensemble's size).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rewrite the outputs even if the folder holds this same run, finished and "
+    "unchanged (by default such a folder is kept as it is).",
+)
 @calibration_option
 @engine_options
 @json_option
@@ -197,6 +203,7 @@ def trial_run(
     workers: int | None,
     scheduler: str | None,
     columnar: bool,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Run a virtual trial (built-in id such as bolero-2, or a design YAML path)."""
@@ -237,14 +244,19 @@ def trial_run(
         interval = ensemble_interval(
             d, replicates, seed, patients, calibrations, progress=say(as_json)
         )
-    from mtorsim.fileio import sha256_file
+    from mtorsim.fileio import sha256_file, up_to_date
+    from mtorsim.reports.trial_report import trial_inputs
 
-    files = write_trial_outputs(
+    cal_hashes = {f"calibration {c}": sha256_file(c) for c in calibrations if Path(c).is_file()}
+    kept = None
+    if not force and not interval:
+        kept = up_to_date(out, command_line(), trial_inputs(result, cal_hashes))
+    files = kept or write_trial_outputs(
         result,
         out,
         command_line(),
         {"uncertainty": interval} if interval else None,
-        {f"calibration {c}": sha256_file(c) for c in calibrations if Path(c).is_file()},
+        cal_hashes,
     )
     if as_json:
         extra = {"uncertainty": interval.model_dump(mode="json")} if interval else {}
@@ -279,7 +291,14 @@ def trial_run(
         )
     if result.provenance.note:
         click.echo(f"note: {result.provenance.note}")
-    echo_wrapped(f"wrote {', '.join(Path(f).name for f in files.values())} to {out}")
+    names = ", ".join(Path(f).name for f in files.values())
+    if kept:
+        echo_wrapped(
+            f"{out} already holds this run, finished and unchanged ({names}); kept as it "
+            "is (--force rewrites it)"
+        )
+    else:
+        echo_wrapped(f"wrote {names} to {out}")
 
 
 @trial.command("subgroups")

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mtorsim.fileio import begin_run, figure_png, write_atomic, write_manifest
+from mtorsim.fileio import (
+    begin_run,
+    figure_png,
+    package_digest,
+    write_atomic,
+    write_manifest,
+)
 from mtorsim.reports.tables import comparison_text, summary_rows
 from mtorsim.trials.plots import km_plot, spider_plot, waterfall_plot
 from mtorsim.trials.results import TrialResult
@@ -22,6 +28,24 @@ from mtorsim.trials.subgroups import subgroups
 #: outputs only some runs make; removed from a reused folder when a run does not make them
 OPTIONAL = ("forest.png", "subgroups.csv")
 DPI = 110
+
+
+def trial_inputs(result: TrialResult, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What a run's outputs depend on, as the manifest records it: design, model, tumour
+    parameters, seed, N, calibration, the code (:func:`mtorsim.fileio.package_digest`)
+    and ``extra`` (e.g. calibration files' hashes)."""
+    prov = result.provenance
+    return {
+        **(extra or {}),
+        "design": prov.design,
+        "design_hash": prov.design_hash,
+        "model_hash": prov.model_hash,
+        "tumour_parameters_hash": prov.tumour_parameters_hash,
+        "seed": str(prov.seed),
+        "n_patients": str(prov.n_patients),
+        "calibration": str(prov.calibration),
+        "code": package_digest(),
+    }
 
 
 def write_trial_outputs(
@@ -36,21 +60,11 @@ def write_trial_outputs(
     ``records`` are further records (with ``save``) written as ``<name>.json``; ``command``
     is the command line that made the run (for the manifest and the report); ``inputs``
     adds to the manifest's input hashes (e.g. calibration files)."""
+    out = Path(out)
+    inputs = trial_inputs(result, inputs)
     import matplotlib
 
     matplotlib.use("Agg")
-    out = Path(out)
-    prov = result.provenance
-    inputs = {
-        **(inputs or {}),
-        "design": prov.design,
-        "design_hash": prov.design_hash,
-        "model_hash": prov.model_hash,
-        "tumour_parameters_hash": prov.tumour_parameters_hash,
-        "seed": str(prov.seed),
-        "n_patients": str(prov.n_patients),
-        "calibration": str(prov.calibration),
-    }
     previous = begin_run(out, command, inputs)
     files = {k: str(v) for k, v in result.save(out).items()}
     for name, rec in (records or {}).items():
