@@ -189,3 +189,42 @@ def test_fast_path_blocks_join_to_the_one_course() -> None:
     for c, v in whole.shares.items():
         got = np.concatenate([parts[0].shares[c]] + [p.shares[c][1:] for p in parts[1:]])
         np.testing.assert_allclose(got, v, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("rate_step", [1e-4, 0.05, 1.0, 7.3, 299.0, 450.0, 5000.0])
+def test_decay_sums_equal_the_recursion_step_by_step(rate_step: float) -> None:
+    """Segmented cumulative sums against ``s[p] = exp(-r) s[p-1] + x[p]`` run one point
+    at a time, on a sparse dose-like train (1e-12 of the largest value)."""
+    from mtorsim.pharmacology.exposure import decay_sums
+
+    rng = np.random.default_rng(int(rate_step * 10))
+    x = np.where(rng.random(3001) < 0.1, rng.uniform(0, 100, 3001), 0.0)
+    ref = np.empty_like(x)
+    acc, r = 0.0, math.exp(-rate_step)
+    for p, v in enumerate(x):
+        acc = r * acc + v
+        ref[p] = acc
+    np.testing.assert_allclose(decay_sums(x, rate_step), ref, rtol=1e-12, atol=1e-12 * ref.max())
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("duration_h", [0.0, 0.5, 1.5, 2.0, 3.0, 30.0])
+def test_interval_means_equal_the_kernel_convolution(seed: int, duration_h: float) -> None:
+    """Decay sums plus a short head against the FFT convolution of the full
+    interval-mean kernel (scipy's fftconvolve), for boluses into the depot or the central
+    compartment and infusions shorter and longer than the grid step, 1e-10 of the peak."""
+    from scipy.signal import fftconvolve
+
+    from mtorsim.pharmacology.exposure import interval_means
+
+    rng = np.random.default_rng(seed)
+    oral = duration_h == 0.0 and seed % 2 == 0
+    pk = LinearPK(_random_pk(rng, oral))
+    into = "depot" if oral else "central"
+    n = 2000
+    train = np.zeros(n)
+    train[rng.choice(n, 40, replace=False)] = rng.uniform(1, 500, 40)
+    kernel = pk.interval_mean_response(np.arange(n) * 2.0, 2.0, into, duration_h)
+    ref = fftconvolve(train, kernel)[:n]
+    got = interval_means(pk, train, 2.0, into, duration_h)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-10 * ref.max())
