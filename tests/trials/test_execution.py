@@ -134,3 +134,36 @@ def test_validation_replicates_run_on_an_engine_with_the_same_report() -> None:
         parallel = validate(engine=eng, **kw)  # type: ignore[arg-type]
     assert [r.model_dump() for r in parallel.rows] == [r.model_dump() for r in serial.rows]
     assert len(serial.rows) > 3
+
+
+def test_surfaces_built_as_tasks_on_workers_equal_those_built_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepare_surfaces on two worker processes into an empty cache: every (arm,
+    context) surface arrives as arrays, the parent never builds a simulator, the files
+    are cached, and one of them equals a surface built here, exactly."""
+    from mtorsim.pathway.contexts import context_key
+    from mtorsim.response.effect import SurfaceEffect
+    from mtorsim.trials.design import load_design
+    from mtorsim.trials.engine import effect_models
+    from mtorsim.trials.patients import population_contexts
+    from mtorsim.trials.run import prepare_surfaces
+
+    monkeypatch.setenv("MTORSIM_CACHE", str(tmp_path))
+    d = load_design("bolero-2")
+    effects = effect_models(d)
+    with get_engine("processes", workers=2) as eng:
+        prepare_surfaces(d, effects, eng)
+    contexts = population_contexts(d)
+    eve = effects["eve-exe"]
+    assert isinstance(eve, SurfaceEffect)
+    assert set(eve.surfaces) == {context_key(c) for c in contexts}
+    assert eve.cells.sim._engine is None
+    assert len(list((tmp_path / "surfaces").glob("*.npz"))) == 2 * len(contexts)
+    monkeypatch.setenv("MTORSIM_CACHE", "off")
+    here = effect_models(d)["eve-exe"]
+    assert isinstance(here, SurfaceEffect)
+    built = here.surface(contexts[-1])
+    assert built is not None
+    for a, b in zip(eve.surfaces[context_key(contexts[-1])].grids(), built.grids(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -30,6 +30,7 @@ import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -257,33 +258,60 @@ class SurfaceEffect(EffectModel):
         text = json.dumps(spec, sort_keys=True, default=repr)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def _cache_path(self, context: Context) -> Path | None:
+        from mtorsim.fileio import cache_dir
+
+        folder = cache_dir("surfaces")
+        return folder / f"{self.cache_key(context)}.npz" if folder is not None else None
+
+    def cached_surface(self, context: Context) -> ResponseSurface | None:
+        """The context's surface if the on-disk cache has it (then kept, with the
+        context's untreated steady state, as if built here); None otherwise."""
+        from mtorsim.pathway.contexts import context_key
+
+        path = self._cache_path(context)
+        if path is None or not path.is_file():
+            return None
+        surf = self._read_cache(context, path)
+        if surf is not None:
+            self.surfaces[context_key(context)] = surf
+        return surf
+
+    def _read_cache(self, context: Context, path: Path) -> ResponseSurface | None:
+        from mtorsim.knowledge.domains import suspect
+
+        agents = tuple(d.agent for d in self.signalling)
+        key = self.cache_key(context)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: np.array(z[k]) for k in z.files}
+            if str(arrays.pop("key")) != key:
+                raise ValueError("key")
+            untreated = Signals(*(float(v) for v in arrays.pop("untreated")))
+            surf = ResponseSurface.from_arrays(agents, arrays)
+            if not all(np.all(np.isfinite(g)) for g in surf.grids()):
+                raise ValueError("not finite")
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            suspect(f"{path}: a damaged or foreign response-surface cache file; rebuilt")
+            return None
+        self.cells.remember_signals(context, untreated)
+        return surf
+
     def _cached_surface(self, context: Context) -> ResponseSurface:
         """The context's surface from the on-disk cache (:func:`mtorsim.fileio.cache_dir`),
         else built (one steady state per node) and stored there.  The untreated steady
         state the growth link needs travels with it, so a cached surface needs no
         simulator.  A damaged or foreign file is rebuilt, with a warning."""
-        from mtorsim.fileio import cache_dir, write_atomic
+        from mtorsim.fileio import write_atomic
         from mtorsim.knowledge.domains import suspect
 
         agents = tuple(d.agent for d in self.signalling)
         key = self.cache_key(context)
-        folder = cache_dir("surfaces")
-        path = folder / f"{key}.npz" if folder is not None else None
+        path = self._cache_path(context)
         if path is not None and path.is_file():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    arrays = {k: np.array(z[k]) for k in z.files}
-                if str(arrays.pop("key")) != key:
-                    raise ValueError("key")
-                untreated = Signals(*(float(v) for v in arrays.pop("untreated")))
-                surf = ResponseSurface.from_arrays(agents, arrays)
-                if not all(np.all(np.isfinite(g)) for g in surf.grids()):
-                    raise ValueError("not finite")
-            except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
-                suspect(f"{path}: a damaged or foreign response-surface cache file; rebuilt")
-            else:
-                self.cells.remember_signals(context, untreated)
-                return surf
+            cached = self._read_cache(context, path)
+            if cached is not None:
+                return cached
         surf = ResponseSurface.build(self.cells, context, agents, self.ranges, self.points)
         if path is not None:
             buf = io.BytesIO()

@@ -95,7 +95,9 @@ def read_patient_table(folder: Path, starts: list[int]) -> pd.DataFrame:
         parts.append(pa.parquet.read_table(p, columns=keep))
     order = list(dict.fromkeys(c for t in parts for c in t.column_names))
     table = pa.concat_tables(parts, promote_options="permissive").select(order)
-    return table.to_pandas()
+    from mtorsim.trials.results import missing_as_nan
+
+    return missing_as_nan(table.to_pandas())  # missing values as NaN, as the CSV gives
 
 
 __all__ = ["chunk_path", "read_parquet_chunk", "read_patient_table", "write_parquet_chunk"]

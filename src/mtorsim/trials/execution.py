@@ -140,7 +140,7 @@ class DaskEngine(Engine):
         else:
             n = workers or len(os.sched_getaffinity(0))
             self._cluster = dist.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             self.client = dist.Client(self._cluster)
         self.scheduler = scheduler

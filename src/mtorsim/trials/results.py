@@ -239,12 +239,12 @@ class TrialSummary(Record):
 def patients_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The per-patient table from row dicts; missing values (None, non-finite numbers)
     are NaN in every column, as they read back from CSV."""
-    return _missing_as_nan(
+    return missing_as_nan(
         pd.DataFrame([{k: finite_or_none(v) for k, v in r.items()} for r in rows])
     )
 
 
-def _missing_as_nan(frame: pd.DataFrame) -> pd.DataFrame:
+def missing_as_nan(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.where(frame.notna(), np.nan) if len(frame) else frame
 
 
@@ -346,7 +346,7 @@ class TrialResult:
                 f"format_version {doc.get('format_version')!r})"
             )
         frame = patients if patients is not None else pd.DataFrame(doc.get("patients", []))
-        frame = _missing_as_nan(frame)
+        frame = missing_as_nan(frame)
         return cls(
             Design.model_validate(doc["design"]),
             TrialSummary.model_validate(doc["summary"]),

@@ -19,8 +19,10 @@ from mtorsim.errors import MtorsimError
 from mtorsim.fileio import write_atomic
 from mtorsim.knowledge import names as N
 from mtorsim.pathway.build import model_hash
-from mtorsim.response.cells import CellResponseModel
+from mtorsim.pathway.contexts import Context
+from mtorsim.response.cells import CellResponseModel, Signals
 from mtorsim.response.effect import DynamicEffect, EffectModel, SurfaceEffect
+from mtorsim.response.surfaces import ResponseSurface
 from mtorsim.trials.analysis import analyse
 from mtorsim.trials.columnar import read_parquet_chunk, read_patient_table, write_parquet_chunk
 from mtorsim.trials.design import Design, load_design
@@ -154,17 +156,47 @@ def simulate_chunk(job: ChunkJob, span: tuple[int, int]) -> list[dict[str, Any]]
     return kept
 
 
-def prepare_surfaces(design: Design, effects: Mapping[str, EffectModel]) -> None:
-    """Build (or load from the cache) every response surface the design's patients can
-    need, one per arm and context, before the effect models go to other processes."""
+def prepare_surfaces(
+    design: Design, effects: Mapping[str, EffectModel], engine: Engine | None = None
+) -> None:
+    """Every response surface the design's patients can need, one per arm and context,
+    before the effect models go to other processes: read from the on-disk cache, and
+    those not there built as tasks of their own on ``engine`` (each worker builds its own
+    simulator and sends back plain arrays; they are cached for the next run)."""
+    from mtorsim.pathway.contexts import context_key
     from mtorsim.trials.patients import population_contexts
 
     contexts = population_contexts(design)
-    for e in effects.values():
-        if isinstance(e, SurfaceEffect):
+    missing = []
+    for arm, e in effects.items():
+        if isinstance(e, SurfaceEffect) and e.signalling:
             for ctx in contexts:
-                e.surface(ctx)
-                e.cells.signals(ctx)
+                if context_key(ctx) in e.surfaces:
+                    continue
+                if e.cached_surface(ctx):
+                    e.cells.signals(ctx)  # the untreated state came with it
+                else:
+                    missing.append((arm, ctx))
+    engine = engine if engine is not None else SerialEngine()
+    for (arm, ctx), (surf, untreated) in zip(
+        missing, engine.map(surface_task, dict(effects), missing), strict=True
+    ):
+        e = effects[arm]
+        assert isinstance(e, SurfaceEffect)
+        e.surfaces[context_key(ctx)] = surf
+        e.cells.remember_signals(ctx, untreated)
+
+
+def surface_task(
+    effects: Mapping[str, EffectModel], task: tuple[str, Context]
+) -> tuple[ResponseSurface, Signals]:
+    """Build one arm's surface in one context (and cache it); with its untreated state."""
+    arm, ctx = task
+    e = effects[arm]
+    assert isinstance(e, SurfaceEffect)
+    surf = e.surface(ctx)
+    assert surf is not None
+    return surf, e.cells.signals(ctx)
 
 
 def run_trial(
@@ -258,7 +290,7 @@ def run_trial(
     todo = [(a, b) for a, b in spans if a not in done]
     engine = engine if engine is not None else SerialEngine()
     if todo and not isinstance(engine, SerialEngine):
-        prepare_surfaces(d, effects)  # workers receive surfaces as arrays, not simulators
+        prepare_surfaces(d, effects, engine)  # workers receive arrays, not simulators
     shared = ChunkJob(d, seed, tumour, effects, key, folder if columnar else None)
     count = sum(b - a for a, b in spans if a in done)
     if progress and count:
@@ -339,4 +371,5 @@ __all__ = [
     "prepare_surfaces",
     "run_trial",
     "simulate_chunk",
+    "surface_task",
 ]
