@@ -78,6 +78,14 @@ def test_columnar_run_equals_the_in_memory_table_and_resumes(
             "bolero-2", n_patients=N_SMALL, seed=8, checkpoint_dir=tmp_path, columnar=True
         )
     assert _digest(third.patients) == _digest(r.patients)
+    # a large run's record keeps its patients as Parquet and loads back the same
+    from mtorsim.trials.results import TrialResult
+
+    third.save(tmp_path / "record", "parquet")
+    assert not (tmp_path / "record" / "patients.csv").exists()
+    back = TrialResult.load(tmp_path / "record")
+    pd.testing.assert_frame_equal(back.patients, third.patients)
+    assert back.comparison == third.comparison
 
 
 def test_cached_surface_equals_a_built_one_without_a_simulator(

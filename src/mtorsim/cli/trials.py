@@ -257,6 +257,7 @@ def trial_run(
         command_line(),
         {"uncertainty": interval} if interval else None,
         cal_hashes,
+        "parquet" if columnar else "csv",
     )
     if as_json:
         extra = {"uncertainty": interval.model_dump(mode="json")} if interval else {}

@@ -26,7 +26,7 @@ from mtorsim.trials.results import TrialResult
 from mtorsim.trials.subgroups import subgroups
 
 #: outputs only some runs make; removed from a reused folder when a run does not make them
-OPTIONAL = ("forest.png", "subgroups.csv")
+OPTIONAL = ("forest.png", "subgroups.csv", "patients.csv", "patients.parquet")
 DPI = 110
 
 
@@ -54,9 +54,11 @@ def write_trial_outputs(
     command: str = "",
     records: Mapping[str, Any] | None = None,
     inputs: Mapping[str, str] | None = None,
+    patients_format: str = "csv",
 ) -> dict[str, str]:
     """Write every output file into ``out`` (each atomically), then the manifest
     ``run.json`` last (:func:`mtorsim.fileio.write_manifest`); returns name -> path.
+    ``patients_format``: ``csv`` or ``parquet`` (:meth:`TrialResult.save`).
     ``records`` are further records (with ``save``) written as ``<name>.json``; ``command``
     is the command line that made the run (for the manifest and the report); ``inputs``
     adds to the manifest's input hashes (e.g. calibration files)."""
@@ -66,14 +68,14 @@ def write_trial_outputs(
 
     matplotlib.use("Agg")
     previous = begin_run(out, command, inputs)
-    files = {k: str(v) for k, v in result.save(out).items()}
+    files = {k: str(v) for k, v in result.save(out, patients_format).items()}
     for name, rec in (records or {}).items():
         files[name] = str(rec.save(out / f"{name}.json"))
     pngs = {}
     for name, fn in (("km", km_plot), ("waterfall", waterfall_plot), ("spider", spider_plot)):
         pngs[name] = figure_png(fn(result), DPI)
     table = subgroups(result)
-    made = set()
+    made = {Path(files["patients"]).name}
     if table is not None and sum(r.estimated for r in table.rows) > 1:
         pngs["forest"] = figure_png(table.plot(), DPI)
         frame = table.to_frame()[

@@ -26,7 +26,8 @@ from mtorsim.trials.execution import SCALE_EXTRA
 SKIPPED_PREFIXES = (N.EXPOSURE,)
 
 
-def _arrow() -> Any:
+def arrow() -> Any:
+    """pyarrow with its parquet module, or an error naming the extra."""
     try:
         import pyarrow
         import pyarrow.parquet
@@ -44,7 +45,7 @@ def write_parquet_chunk(
 ) -> Path:
     from mtorsim.trials.results import patients_frame
 
-    pa = _arrow()
+    pa = arrow()
     # every column of every row (arms differ in their drugs' columns), in first-seen order
     table = pa.Table.from_pandas(patients_frame(rows), preserve_index=False)
     meta = {
@@ -66,7 +67,7 @@ def read_parquet_chunk(folder: Path, key: str, start: int, n: int) -> list[Any] 
     path = chunk_path(folder, start)
     if not path.is_file():
         return None
-    pa = _arrow()
+    pa = arrow()
     try:
         meta = pa.parquet.read_schema(path).metadata or {}
         ok = (
@@ -86,7 +87,7 @@ def read_parquet_chunk(folder: Path, key: str, start: int, n: int) -> list[Any] 
 def read_patient_table(folder: Path, starts: list[int]) -> pd.DataFrame:
     """The run's patients from its chunk files, in order, without the skipped columns
     (strings as categories)."""
-    pa = _arrow()
+    pa = arrow()
     paths = [chunk_path(folder, s) for s in starts]
     parts = []
     for p in paths:
@@ -100,4 +101,4 @@ def read_patient_table(folder: Path, starts: list[int]) -> pd.DataFrame:
     return missing_as_nan(table.to_pandas())  # missing values as NaN, as the CSV gives
 
 
-__all__ = ["chunk_path", "read_parquet_chunk", "read_patient_table", "write_parquet_chunk"]
+__all__ = ["arrow", "chunk_path", "read_parquet_chunk", "read_patient_table", "write_parquet_chunk"]

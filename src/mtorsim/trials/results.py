@@ -360,11 +360,26 @@ class TrialResult:
         an empty patients table; :meth:`load` reads them from ``patients.csv``)."""
         return cls.from_dict(json.loads(text))
 
-    def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``summary.json`` (everything but the patients) and ``patients.csv``."""
+    def save(self, folder: str | Path, table: str = "csv") -> dict[str, Path]:
+        """Write ``summary.json`` (everything but the patients) and the patients as
+        ``patients.csv``, or with ``table="parquet"`` as ``patients.parquet`` (pyarrow;
+        for large runs)."""
         folder = Path(folder)
+        if table == "parquet":
+            import io
+
+            from mtorsim.trials.columnar import arrow
+
+            pa = arrow()
+            buf = io.BytesIO()
+            pa.parquet.write_table(pa.Table.from_pandas(self.patients, preserve_index=False), buf)
+            patients = write_atomic(folder / "patients.parquet", buf.getvalue())
+        elif table == "csv":
+            patients = write_atomic(folder / "patients.csv", self.patients.to_csv(index=False))
+        else:
+            raise ValueError(f"table {table!r}: csv or parquet")
         return {
-            "patients": write_atomic(folder / "patients.csv", self.patients.to_csv(index=False)),
+            "patients": patients,
             "summary": write_atomic(folder / "summary.json", self.to_json(False) + "\n"),
         }
 
@@ -373,10 +388,22 @@ class TrialResult:
         """Read a run folder written by :meth:`save` (or ``mtorsim trial run``)."""
         folder = Path(folder)
         doc = read_mapping(folder / "summary.json")
-        try:
-            frame = pd.read_csv(folder / "patients.csv", keep_default_na=True)
-        except (OSError, pd.errors.ParserError) as exc:
-            raise DataFileError(str(folder / "patients.csv"), [f"cannot read: {exc}"]) from exc
+        if (folder / "patients.parquet").is_file() and not (folder / "patients.csv").is_file():
+            from mtorsim.trials.columnar import arrow
+
+            try:
+                frame = missing_as_nan(
+                    arrow().parquet.read_table(folder / "patients.parquet").to_pandas()
+                )
+            except Exception as exc:  # pyarrow's own errors
+                raise DataFileError(
+                    str(folder / "patients.parquet"), [f"cannot read: {exc}"]
+                ) from exc
+        else:
+            try:
+                frame = pd.read_csv(folder / "patients.csv", keep_default_na=True)
+            except (OSError, pd.errors.ParserError) as exc:
+                raise DataFileError(str(folder / "patients.csv"), [f"cannot read: {exc}"]) from exc
         try:
             return cls.from_dict(doc, frame)
         except ValidationError as exc:
