@@ -85,7 +85,19 @@ def subgroups(result: TrialResult) -> SubgroupTable | None:
         n_e = int((sub[N.ARM] == d.experimental).sum())
         n_c = int((sub[N.ARM] == d.control).sum())
         row = SubgroupRow(subgroup=name, n_experimental=n_e, n_control=n_c)
-        if min(n_e, n_c) >= MIN_PER_ARM and sub[N.EVENT].sum() >= MIN_EVENTS:
+        main = result.comparison
+        if (
+            name == "all patients"
+            and main is not None
+            and (main.experimental, main.control) == (d.experimental, d.control)
+            and main.hazard_ratio is not None
+        ):
+            # the main analysis already fitted this model on these patients: reuse it
+            row = row.model_copy(
+                update={k: getattr(main, k) for k in ("hazard_ratio", "ci_low", "ci_high")}
+                | {"cox_p": main.cox_p, "note": main.note}
+            )
+        elif min(n_e, n_c) >= MIN_PER_ARM and sub[N.EVENT].sum() >= MIN_EVENTS:
             hr, note = cox_or_note(sub, d.experimental, d.control, strata)
             if hr is not None:
                 row = row.model_copy(
