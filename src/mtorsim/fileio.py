@@ -15,6 +15,7 @@ does not write are removed by :func:`write_manifest`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -130,6 +131,7 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def package_digest() -> str:
     """SHA-256 of mtorsim's own source and data files as installed (a run's outputs
     depend on the code that made them: a manifest records this, so a folder made by other

@@ -109,15 +109,15 @@ def test_cached_surface_equals_a_built_one_without_a_simulator(
     built = fresh()
     s1 = built.surface(ctx)
     assert s1 is not None
-    assert built.cells.sim._engine is not None  # it had to simulate
+    assert built.cells.sim.built  # it had to simulate
     cached = fresh()
     s2 = cached.surface(ctx)
     assert s2 is not None
-    assert cached.cells.sim._engine is None  # read back: no RoadRunner built
+    assert not cached.cells.sim.built  # read back: no RoadRunner built
     for a, b in zip(s1.grids(), s2.grids(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert tuple(cached.cells.signals(ctx)) == tuple(built.cells.signals(ctx))
-    assert cached.cells.sim._engine is None  # the untreated state came with the surface
+    assert not cached.cells.sim.built  # the untreated state came with the surface
     # a damaged file is rebuilt, with a warning, to the same values
     (path,) = (tmp_path / "surfaces").glob("*.npz")
     path.write_bytes(path.read_bytes()[:100])
@@ -166,7 +166,7 @@ def test_surfaces_built_as_tasks_on_workers_equal_those_built_here(
     eve = effects["eve-exe"]
     assert isinstance(eve, SurfaceEffect)
     assert set(eve.surfaces) == {context_key(c) for c in contexts}
-    assert eve.cells.sim._engine is None
+    assert not eve.cells.sim.built
     assert len(list((tmp_path / "surfaces").glob("*.npz"))) == 2 * len(contexts)
     monkeypatch.setenv("MTORSIM_CACHE", "off")
     here = effect_models(d)["eve-exe"]
@@ -175,3 +175,33 @@ def test_surfaces_built_as_tasks_on_workers_equal_those_built_here(
     assert built is not None
     for a, b in zip(eve.surfaces[context_key(contexts[-1])].grids(), built.grids(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_stopping_soon_after_progression_changes_no_outcome() -> None:
+    """The fast path stops a patient's course after the block that shows progression:
+    PFS, event, best response, best change and the new-lesion day equal those of the
+    whole course run to the horizon, for 60 BOLERO-2 patients of both arms."""
+    from mtorsim.trials.design import load_design
+    from mtorsim.trials.engine import drive, effect_models, outcome
+    from mtorsim.trials.patients import sample_patient
+    from mtorsim.tumour.model import TumourModel, load_tumour_population
+
+    d = load_design("bolero-2")
+    pop = load_tumour_population()
+    tm = TumourModel(pop)
+    effects = effect_models(d)
+    stopped_early = 0
+    for i in range(60):
+        pt = sample_patient(d, i, 4, pop)
+        short = drive(d, pt, effects[pt.arm], tm, stop_at_progression=True)
+        full = drive(d, pt, effects[pt.arm], tm, stop_at_progression=False)
+        stopped_early += short.t_days[-1] < full.t_days[-1]
+        a, b = outcome(d, pt, short, tm), outcome(d, pt, full, tm)
+        assert (a.pfs_day, a.event, a.recist.best_response) == (
+            b.pfs_day,
+            b.event,
+            b.recist.best_response,
+        )
+        assert a.recist.best_change_pct == pytest.approx(b.recist.best_change_pct, abs=1e-9)
+        assert a.new_lesion_day == b.new_lesion_day
+    assert stopped_early > 20  # the case is exercised, not skipped

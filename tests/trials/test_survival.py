@@ -110,3 +110,19 @@ def test_clopper_pearson_equals_scipy(k: int, n: int) -> None:
 
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
     assert clopper_pearson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cox_coefficient_is_the_maximum_of_the_partial_likelihood(seed: int) -> None:
+    """Independent of lifelines: at the fitted coefficient the Efron score is zero (to
+    1e-10 of its information) and the log partial likelihood is below it on either side."""
+    from mtorsim.trials.survival import _efron, _group_sorted
+
+    t, e, treat, strata = _trial(seed)
+    fit = cox_fit(t, e, treat, strata)
+    parts = _group_sorted(t, e, treat.astype(float), strata)
+    ll, score, info = _efron(fit.beta, parts)
+    assert abs(score / info) < 1e-10
+    for h in (1e-3, -1e-3):
+        assert _efron(fit.beta + h, parts)[0] < ll
+    assert fit.se == pytest.approx(1 / np.sqrt(info), rel=1e-12)

@@ -220,30 +220,28 @@ def trial_run(
     d = load_design(design)
     tumour, cells, label = apply_calibrations(calibrations)
     out = ensure_writable(Path(out_dir) if out_dir else Path("mtorsim-out") / d.id)
-    with (
-        open_engine(engine, workers, scheduler) as eng,
-        progress_bar(f"{d.name}: virtual patients", as_json) as update,
-    ):
-        result = run_trial(
-            d,
-            n_patients=patients,
-            seed=seed,
-            checkpoint_dir=out / ".chunks",
-            exact_subsample=exact_n,
-            tumour=tumour,
-            model=cells,
-            calibration=label,
-            progress=update,
-            engine=eng,
-            columnar=columnar,
-        )
     interval = None
-    if replicates > 0:
-        from mtorsim.inference.validation import ensemble_interval
+    with open_engine(engine, workers, scheduler) as eng:
+        with progress_bar(f"{d.name}: virtual patients", as_json) as update:
+            result = run_trial(
+                d,
+                n_patients=patients,
+                seed=seed,
+                checkpoint_dir=out / ".chunks",
+                exact_subsample=exact_n,
+                tumour=tumour,
+                model=cells,
+                calibration=label,
+                progress=update,
+                engine=eng,
+                columnar=columnar,
+            )
+        if replicates > 0:
+            from mtorsim.inference.validation import ensemble_interval
 
-        interval = ensemble_interval(
-            d, replicates, seed, patients, calibrations, progress=say(as_json)
-        )
+            interval = ensemble_interval(
+                d, replicates, seed, patients, calibrations, progress=say(as_json), engine=eng
+            )
     from mtorsim.fileio import sha256_file, up_to_date
     from mtorsim.reports.trial_report import trial_inputs
 

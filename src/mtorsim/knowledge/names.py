@@ -75,8 +75,8 @@ EVENT: Final = "event"
 #: overall survival: months from randomisation to death (or censoring) and death observed
 OS_MONTHS: Final = "os_months"
 OS_EVENT: Final = "os_event"
-#: day a new lesion appears, if within the simulated course (which ends soon after
-#: progression, on both paths; a lesion after that is not simulated: empty)
+#: day a new lesion appears, if on or before the PFS day (progression or last assessment;
+#: the course is not followed beyond it: empty), the same on the fast and exact paths
 NEW_LESION_DAY: Final = "new_lesion_day"
 ASSESSMENTS: Final = "assessments"
 #: column prefixes: ``genotype:PIK3CA mutation``, ``stratum:visceral metastases``, ...

@@ -56,7 +56,13 @@ def _compiled_facts() -> dict[str, Any]:
     if path is not None and path.is_file():
         try:
             facts = json.loads(path.read_text(encoding="utf-8"))
-            if facts.get("key") == key and isinstance(facts.get("parameters"), dict):
+            if (
+                isinstance(facts, dict)
+                and facts.get("key") == key
+                and isinstance(facts.get("model_hash"), str)
+                and isinstance(facts.get("parameters"), dict)
+                and all(isinstance(v, float) for v in facts["parameters"].values())
+            ):
                 return dict(facts)
         except (OSError, ValueError):
             pass  # recomputed below

@@ -215,6 +215,11 @@ class PathwaySimulator:
         self._engine = engine
 
     @property
+    def built(self) -> bool:
+        """Whether the RoadRunner instance has been built (it is on first simulation)."""
+        return self._engine is not None
+
+    @property
     def _param_ids(self) -> set[str]:
         self._rr  # noqa: B018 (built on first use)
         return self._ids

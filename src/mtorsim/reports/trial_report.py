@@ -101,7 +101,8 @@ CAPTIONS = {
     "bands, censoring marks and the number at risk; the hazard ratio is the Cox estimate of "
     "the primary comparison.",
     "waterfall": "Best change in the sum of target-lesion diameters from baseline, one bar "
-    "per patient, per arm; dashed lines at +20% (progression) and -30% (partial response), "
+    "per patient, per arm (above 2000 patients an arm, every k-th of the sorted arm, as its "
+    "title says); dashed lines at +20% (progression) and -30% (partial response), "
     "RECIST 1.1.",
     "spider": "Change in the sum of diameters over time for the first patients of the run, "
     "to progression or censoring.",

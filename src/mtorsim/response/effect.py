@@ -52,7 +52,8 @@ from mtorsim.response.surfaces import (
 
 #: fast-path time step (h); daily, twice-daily and weekly doses fall on it
 SURFACE_STEP_H = 2.0
-#: end of the fast path's first block (days): one visit on or after it (see block_ends)
+#: end of the fast path's first block (days): one visit on or after it, then doubling
+#: (assumed: a speed setting only; any cut gives the same course, a test checks it)
 FIRST_BLOCK_DAYS = 84.0
 #: version of the response-surface cache files (bump when their meaning changes)
 SURFACE_FORMAT = 1
@@ -241,13 +242,22 @@ class SurfaceEffect(EffectModel):
         return self.surfaces[key]
 
     def cache_key(self, context: Context) -> str:
-        """Content hash of everything a surface depends on: the model (its text and the
-        run's parameter values), the context's parameter values, the agents, their grids
-        and the surface format."""
+        """Content hash of everything a surface depends on: mtorsim's code and data, the
+        knowledge base (drug potencies), the simulator's version, the model (its text and
+        the run's parameter values), the context's parameter values, the agents, their
+        grids and the surface format."""
+        import importlib.metadata as md
+
+        from mtorsim.fileio import package_digest
         from mtorsim.pathway.build import model_hash
 
         spec = {
             "format": SURFACE_FORMAT,
+            # the code and data that shape a surface (steady-state settings, readouts,
+            # drug potencies and slots) and the simulator's version
+            "code": package_digest(),
+            "knowledge": self.cells.kb.digest,
+            "roadrunner": md.version("libroadrunner"),
             "model": model_hash(),
             "parameters": sorted(self.cells.sim.parameters.items()),
             "context": context_key(context),

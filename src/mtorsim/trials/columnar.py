@@ -84,16 +84,26 @@ def read_parquet_chunk(folder: Path, key: str, start: int, n: int) -> list[Any] 
     return list(curves or [])
 
 
-def read_patient_table(folder: Path, starts: list[int]) -> pd.DataFrame:
-    """The run's patients from its chunk files, in order, without the skipped columns
-    (strings as categories)."""
+def read_patient_table(folder: Path, key: str, spans: list[tuple[int, int]]) -> pd.DataFrame:
+    """The run's patients from its chunk files, in order, without the skipped columns;
+    each file is checked to be this run's chunk (key, start, size) before it is read."""
     pa = arrow()
-    paths = [chunk_path(folder, s) for s in starts]
     parts = []
-    for p in paths:
-        names = pa.parquet.read_schema(p).names
+    for start, stop in spans:
+        path = chunk_path(folder, start)
+        meta = pa.parquet.read_schema(path).metadata or {}
+        if (
+            meta.get(b"mtorsim_key") != key.encode()
+            or meta.get(b"mtorsim_start") != str(start).encode()
+            or meta.get(b"mtorsim_n") != str(stop - start).encode()
+        ):
+            raise MtorsimError(
+                f"{path}: not chunk {start}-{stop - 1} of run {key} (changed while the run "
+                "read it?); run again"
+            )
+        names = pa.parquet.read_schema(path).names
         keep = [c for c in names if not c.startswith(SKIPPED_PREFIXES)]
-        parts.append(pa.parquet.read_table(p, columns=keep))
+        parts.append(pa.parquet.read_table(path, columns=keep))
     order = list(dict.fromkeys(c for t in parts for c in t.column_names))
     table = pa.concat_tables(parts, promote_options="permissive").select(order)
     from mtorsim.trials.results import missing_as_nan

@@ -278,6 +278,10 @@ def outcome(design: Design, pt: VirtualPatient, drv: Drive, tumour: TumourModel)
     )
     event = rec.progression_day is not None
     pfs = rec.progression_day if rec.progression_day is not None else rec.last_assessment_day
+    # a new lesion is reported as observed: up to the PFS day (progression or the last
+    # assessment); after it the course is not followed (and where it stops depends on the
+    # path), so a later one is not reported
+    nl = nl if nl <= pfs else math.inf
     response_at = None
     if design.assessment.response_at_weeks is not None:
         day = design.assessment.response_at_weeks * N.DAYS_PER_WEEK

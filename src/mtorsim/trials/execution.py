@@ -33,6 +33,14 @@ ENGINES = ("serial", "processes", "dask")
 SCALE_EXTRA = 'pip install "mtorsim[scale]"'
 
 
+def available_cpus() -> int:
+    """CPUs this process may use (its affinity where the OS says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 class Engine(ABC):
     """Runs ``fn(shared, task)`` for each task; yields results in task order."""
 
@@ -83,7 +91,7 @@ class ProcessEngine(Engine):
     name = "processes"
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or len(os.sched_getaffinity(0))
+        self.workers = workers or available_cpus()
 
     def describe(self) -> str:
         return f"processes ({self.workers} workers)"
@@ -116,8 +124,11 @@ class ProcessEngine(Engine):
             initargs=(shared,),
         ) as pool:
             futures = [pool.submit(_call_with_shared, fn, t) for t in tasks]
-            for f in futures:
-                yield f.result()
+            try:
+                for f in futures:
+                    yield f.result()
+            finally:  # stopped early (an error, Ctrl-C): do not run what is left
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskEngine(Engine):
@@ -138,11 +149,15 @@ class DaskEngine(Engine):
         if scheduler:
             self.client = dist.Client(scheduler)
         else:
-            n = workers or len(os.sched_getaffinity(0))
+            n = workers or available_cpus()
             self._cluster = dist.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
-            self.client = dist.Client(self._cluster)
+            try:
+                self.client = dist.Client(self._cluster)
+            except Exception:
+                self._cluster.close()
+                raise
         self.scheduler = scheduler
 
     def describe(self) -> str:
@@ -151,14 +166,17 @@ class DaskEngine(Engine):
         return f"dask ({where}, {n} workers)"
 
     def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
-        shared_f = self.client.scatter(shared, broadcast=True)
+        # one future for the whole object (a dict given alone would be scattered per value)
+        [shared_f] = self.client.scatter([shared], broadcast=True)
         futures = [self.client.submit(fn, shared_f, t, pure=False) for t in tasks]
         try:
             for f in futures:
-                yield f.result()
+                result = f.result()
+                f.release()  # the cluster forgets each result once it is here
+                yield result
         finally:
-            for f in futures:
-                f.release()
+            self.client.cancel(futures)
+            shared_f.release()
 
     def close(self) -> None:
         self.client.close()

@@ -80,18 +80,20 @@ def arm_of(design: Design, index: int, seed: int) -> str:
 
 
 #: contexts already built, by (design object, base, genotype); the design object is kept
-#: and compared, so an id reused by another design never matches
-_CONTEXTS: dict[tuple[int, str, tuple[bool, ...]], tuple[Design, Context]] = {}
+#: and compared, so an id reused by another design never matches.  Cleared when it
+#: holds this many (a bound on memory: a run needs 2^genotypes x base contexts)
+_CONTEXTS: dict[tuple[int, str, tuple[tuple[str, bool], ...]], tuple[Design, Context]] = {}
+_CONTEXTS_MAX = 4096
 
 
 def _context_for(design: Design, base: str, genotype: dict[str, bool]) -> Context:
     """The patient's context (memoised: ~1 ms to build, the same for every patient of a
     design with the same base and genotype)."""
-    key = (id(design), base, tuple(genotype.values()))
+    key = (id(design), base, tuple(sorted(genotype.items())))
     hit = _CONTEXTS.get(key)
     if hit is not None and hit[0] is design:
         return hit[1]
-    if len(_CONTEXTS) > 4096:
+    if len(_CONTEXTS) > _CONTEXTS_MAX:
         _CONTEXTS.clear()
     ctx = _build_context(design, base, genotype)
     _CONTEXTS[key] = (design, ctx)

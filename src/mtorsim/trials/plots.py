@@ -89,8 +89,9 @@ def km_plot(result: TrialResult, ax: Any = None) -> Any:
     return ax
 
 
-#: patients drawn per waterfall panel at most; beyond it every k-th patient of the
-#: sorted arm is drawn (the panel is then a quantile plot) and the title says so
+#: patients drawn per waterfall panel at most (assumed: about the panel's width in pixels
+#: at the report's resolution, so no bar is thinner than a pixel); beyond it every k-th
+#: patient of the sorted arm is drawn (a quantile plot) and the title says so
 WATERFALL_MAX_BARS = 2000
 
 
@@ -119,6 +120,7 @@ def waterfall_plot(result: TrialResult, ax: Any = None) -> Any:
         y = np.clip(sub[N.BEST_CHANGE].to_numpy(float), -100, 100)
         order = np.argsort(-y, kind="stable")
         cat = sub[N.BEST_RESPONSE].to_numpy().astype(str)[order]
+        cat = np.where(np.isin(cat, list(RESPONSE_COLOURS)), cat, N.NE)  # missing: NE
         y = y[order]
         every = max(1, -(-len(y) // WATERFALL_MAX_BARS))
         y, cat = y[::every], cat[::every]

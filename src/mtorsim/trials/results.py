@@ -203,6 +203,12 @@ class Provenance(Record):
     path: str
     calibration: str | None = None
     note: str | None = None
+    #: digest of mtorsim's code and data (:func:`mtorsim.fileio.package_digest`): a
+    #: checkpoint written by other code is never reused
+    code: str | None = None
+    #: digest of every context the design's patients can have (a context given as a file
+    #: path counts by its content, not its name)
+    contexts_hash: str | None = None
 
 
 class Curve(Record):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mtorsim import __version__
 from mtorsim.errors import MtorsimError
-from mtorsim.fileio import write_atomic
+from mtorsim.fileio import package_digest, write_atomic
 from mtorsim.knowledge import names as N
 from mtorsim.pathway.build import model_hash
 from mtorsim.pathway.contexts import Context
@@ -156,6 +156,16 @@ def simulate_chunk(job: ChunkJob, span: tuple[int, int]) -> list[dict[str, Any]]
     return kept
 
 
+def contexts_digest(design: Design) -> str:
+    """SHA-256 of the name and parameter values of every context the design's patients
+    can have."""
+    from mtorsim.pathway.contexts import context_key
+    from mtorsim.trials.patients import population_contexts
+
+    keys = [context_key(c) for c in population_contexts(design)]
+    return hashlib.sha256(json.dumps(keys, default=repr).encode()).hexdigest()[:16]
+
+
 def prepare_surfaces(
     design: Design, effects: Mapping[str, EffectModel], engine: Engine | None = None
 ) -> None:
@@ -273,9 +283,12 @@ def run_trial(
         path=", ".join(sorted(strategy)) or SurfaceEffect.name,
         calibration=calibration,
         note=cap_note,
+        code=package_digest(),
+        contexts_hash=contexts_digest(d),
     )
     key = hashlib.sha256(provenance.model_dump_json().encode()).hexdigest()[:16]
-    folder = checkpoint_dir / key if checkpoint_dir is not None else None
+    # absolute: workers (other processes, other machines) resolve it the same way
+    folder = Path(checkpoint_dir).resolve() / key if checkpoint_dir is not None else None
     spans = [(start, min(n, start + CHUNK)) for start in range(0, n, CHUNK)]
     done: dict[int, list[dict[str, Any]]] = {}
     for a, b in spans:
@@ -305,7 +318,7 @@ def run_trial(
     records = [r for a, _ in spans for r in done[a]]
     if columnar:
         assert folder is not None
-        frame = read_patient_table(folder, [a for a, _ in spans])
+        frame = read_patient_table(folder, key, spans)
     else:
         frame = patients_frame([r["row"] for r in records])
     curves = {
