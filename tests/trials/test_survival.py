@@ -28,13 +28,24 @@ def _trial(seed: int, n: int = 240) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return t, e, treat, strata
 
 
-@pytest.mark.parametrize("seed", range(6))
+def _half_exactly(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """30 patients, the first 15 events before any censoring: S is exactly 1/2 between
+    the 15th and 16th event times (which side rounding puts it decides the median)."""
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(1, 10, 30))
+    e = np.ones(30, bool)
+    e[15 + rng.choice(15, 5, replace=False)] = False
+    return t, e, np.zeros(30, bool), np.zeros(30, int)
+
+
+@pytest.mark.parametrize("seed", range(14))
 def test_kaplan_meier_equals_lifelines(seed: int) -> None:
-    """Survival curve and exponential-Greenwood band to 1e-12; median and its CI equal."""
+    """Survival curve and exponential-Greenwood band to 1e-12; median and its CI equal,
+    also where the curve reaches exactly 1/2 (seeds 6-13)."""
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
 
-    t, e, _, _ = _trial(seed)
+    t, e, _, _ = _trial(seed) if seed < 6 else _half_exactly(seed)
     km = kaplan_meier(t, e)
     ref = KaplanMeierFitter().fit(t, e)
     np.testing.assert_allclose(km.time, ref.survival_function_.index.to_numpy(), atol=0)

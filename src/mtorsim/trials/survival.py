@@ -73,9 +73,12 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> KaplanMeier:
     died = np.bincount(inverse, weights=e, minlength=len(uniq))
     n = len(t) - np.concatenate([[0], np.cumsum(removed)[:-1]])
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.cumprod(1.0 - died / n)
+        # the product as a sum of logs, as lifelines computes it: a curve that reaches
+        # exactly 1/2 (15 of 30 events, no censoring before) is then on the same side of
+        # 1/2 after rounding, and the median is the same time
+        log_s = np.cumsum(np.log(n - died) - np.log(n))
+        s = np.exp(log_s)
         var = np.cumsum(np.where(n > died, died / (n * (n - died)), 0.0))
-        log_s = np.log(s)
         sigma = np.sqrt(var) / np.abs(log_s)
         lls = np.log(-log_s)
         lo = np.exp(-np.exp(lls + Z95 * sigma))
