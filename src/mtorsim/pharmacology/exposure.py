@@ -168,7 +168,7 @@ def interval_means(
         return np.zeros(0)
     # first grid offset whose interval [m - 1/2, m + 1/2] step lies after the infusion
     k0 = max(1, math.ceil(duration_h / step_h + 0.5 - 1e-12))
-    head = pk.interval_mean_response(np.arange(min(k0, n)) * step_h, step_h, into, duration_h)
+    head = pk.interval_mean_head(k0, step_h, into, duration_h)[: min(k0, n)]
     out = np.convolve(train, head)[:n]
     if n <= k0:
         return np.asarray(out)

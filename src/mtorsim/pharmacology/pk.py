@@ -107,6 +107,7 @@ class LinearPK:
 
     params: PKParameters
     _cache: dict[str, UnitResponse] = field(default_factory=dict, repr=False)
+    _heads: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def system_matrix(self) -> tuple[np.ndarray, int]:
         p = self.params
@@ -212,6 +213,17 @@ class LinearPK:
             lo = self.cumulative_response(tb - step_h / 2, into)
             out[~after] = (hi - lo) / step_h
         return out
+
+    def interval_mean_head(
+        self, k: int, step_h: float, into: str = "depot", duration_h: float = 0.0
+    ) -> np.ndarray:
+        """:meth:`interval_mean_response` at the first ``k`` grid points, kept (every
+        block of a patient's exposure grid asks for the same few values)."""
+        key = f"head:{k}:{step_h!r}:{into}:{duration_h!r}"
+        if key not in self._heads:
+            t = np.arange(k) * step_h
+            self._heads[key] = self.interval_mean_response(t, step_h, into, duration_h)
+        return self._heads[key]
 
     def concentration(
         self, times_h: Sequence[float] | np.ndarray, events: Sequence[DoseEvent]

@@ -93,6 +93,10 @@ class ResponseSurface:
             np.log(np.clip(np.asarray(present[j], float), 0.0, self.nodes_nM[j][-1]) + self.eps[j])
             for j in axes
         ]
+        if len(axes) == 1:  # one agent: numpy's own linear interpolation (C, one pass)
+            a = self.axes[axes[0]]
+            prol, surv, er, mtor = (np.interp(x[0], a, g[cut]) for g in self.grids())
+            return prol, surv, er, mtor
         prol, surv, er, mtor = multilinear(
             [self.axes[j] for j in axes], [g[cut] for g in self.grids()], x
         )
