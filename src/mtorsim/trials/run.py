@@ -252,7 +252,7 @@ def run_trial(
     columnar
         Each chunk's patients are written by the worker that simulated them as a Parquet
         file under ``checkpoint_dir`` (needs pyarrow: ``mtorsim[scale]``) and the table is
-        read back from them, only the columns the analysis needs: for runs too large to
+        read back from them without the per-drug exposure columns: for runs too large to
         hold one Python record per patient.
     """
     d = design if isinstance(design, Design) else load_design(design)
