@@ -97,7 +97,6 @@ class ProcessEngine(Engine):
         return f"processes ({self.workers} workers)"
 
     def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
-
         # spawn, not fork: a forked copy of a process with RoadRunner or threads loaded is
         # not safe, and spawn is what every platform (and Dask) does.  One BLAS/OpenMP
         # thread per worker (as Dask's nanny sets): workers are the parallelism, and
